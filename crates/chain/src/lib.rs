@@ -17,6 +17,8 @@ pub mod ledger;
 pub mod protocol;
 pub mod revert;
 pub mod rpc;
+#[cfg(any(test, feature = "test-utils"))]
+pub mod testing;
 pub mod units;
 
 mod any;

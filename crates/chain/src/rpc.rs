@@ -145,10 +145,10 @@ impl RpcLedger {
         {
             return Error::Reverted { data };
         }
-        if let Some(payload) = e.as_error_resp() {
-            if payload.message.contains("revert") {
-                return Error::Reverted { data: Bytes::new() };
-            }
+        if let Some(payload) = e.as_error_resp()
+            && payload.message.contains("revert")
+        {
+            return Error::Reverted { data: Bytes::new() };
         }
         transport(&self.url, method, e).into()
     }

@@ -20,6 +20,8 @@ pub(crate) enum DevCommand {
     },
     /// List the dev accounts (anvil's default mnemonic).
     Accounts,
+    /// Measure the gas of stake, join, attest and claims on a fresh in-memory chain.
+    GasReport,
 }
 
 pub(crate) async fn run(command: DevCommand, ctx: &Context) -> Result<Output> {
@@ -37,6 +39,7 @@ pub(crate) async fn run(command: DevCommand, ctx: &Context) -> Result<Output> {
                 json!({ "before": before, "after": after, "advanced": duration.as_secs() }),
             ))
         }
+        DevCommand::GasReport => crate::cmd::gas::run().await,
         DevCommand::Accounts => {
             let accounts = dev_accounts();
             let human: Vec<String> = accounts

@@ -2,6 +2,7 @@
 
 mod deploy;
 mod dev;
+mod gas;
 mod staking;
 mod status;
 mod token;
