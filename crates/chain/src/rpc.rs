@@ -254,8 +254,13 @@ impl Ledger for RpcLedger {
     }
 
     async fn call(&self, from: Address, tx: &TxRequest) -> Result<Bytes> {
+        // Reads see mined state only. The tag is sent explicitly: alloy leaves out a `latest`
+        // block parameter, and anvil answers a call without one from its pending block.
         self.provider
-            .call(self.request(from, tx))
+            .raw_request(
+                "eth_call".into(),
+                (self.request(from, tx), BlockNumberOrTag::Latest),
+            )
             .await
             .map_err(|e| self.fail("eth_call", &e))
     }
