@@ -202,3 +202,93 @@ fn render(
         other => format!("{other:?}"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use alloy::primitives::{Address, U256};
+    use alloy::sol_types::SolError;
+
+    use super::*;
+    use crate::bindings::{StakingManager, TrainingManager};
+
+    #[test]
+    fn every_artifact_contributes_its_errors() {
+        let names: Vec<&str> = catalog().errors.values().map(|e| e.name.as_str()).collect();
+        for expected in [
+            "ERC20ExceededCap",
+            "StakingBelowMinimum",
+            "TrainingNotParticipant",
+            "AccessControlUnauthorizedAccount",
+        ] {
+            assert!(
+                names.contains(&expected),
+                "{expected} missing from the decoder's catalog"
+            );
+        }
+    }
+
+    #[test]
+    fn custom_errors_decode_with_rendered_arguments() {
+        let node = Address::repeat_byte(0x11);
+        let data = StakingManager::StakingBelowMinimum {
+            node,
+            stake: U256::from(5_000u64) * U256::from(10u64).pow(U256::from(18u64)),
+            minimum: U256::from(10_000u64) * U256::from(10u64).pow(U256::from(18u64)),
+        }
+        .abi_encode();
+        let decoded = decode(&data.into()).expect("decodes");
+        assert_eq!(decoded.name, "StakingBelowMinimum");
+        assert_eq!(decoded.arg("node"), Some(node.to_checksum(None).as_str()));
+        assert_eq!(decoded.arg("stake"), Some("5000 PIN"));
+        assert_eq!(
+            decoded.to_string(),
+            format!(
+                "StakingBelowMinimum(node: {}, stake: 5000 PIN, minimum: 10000 PIN)",
+                node.to_checksum(None)
+            )
+        );
+
+        let data = TrainingManager::TrainingWrongStatus {
+            runId: U256::from(3u64),
+            status: 1,
+            required: 2,
+        }
+        .abi_encode();
+        let decoded = decode(&data.into()).expect("decodes");
+        assert_eq!(decoded.arg("status"), Some("Registered"));
+        assert_eq!(decoded.arg("required"), Some("Running"));
+
+        let data = StakingManager::AccessControlUnauthorizedAccount {
+            account: node,
+            neededRole: keccak256("SLASHER_ROLE"),
+        }
+        .abi_encode();
+        assert_eq!(
+            decode(&data.into()).expect("decodes").arg("neededRole"),
+            Some("SLASHER_ROLE")
+        );
+    }
+
+    #[test]
+    fn builtin_reverts_decode_and_garbage_does_not() {
+        let data = Revert::from("no").abi_encode();
+        assert_eq!(
+            decode(&data.into()).expect("Error(string)").arg("reason"),
+            Some("no")
+        );
+        let data = Panic::from(0x11u64).abi_encode();
+        let panic = decode(&data.into()).expect("Panic(uint256)");
+        assert!(panic.arg("code").is_some_and(|c| c.starts_with("0x11")));
+        assert_eq!(decode(&Bytes::from_static(&[0xde, 0xad, 0xbe, 0xef])), None);
+        assert_eq!(decode(&Bytes::from_static(&[0x01])), None);
+        // A known selector with truncated arguments is not decoded into nonsense.
+        let mut data = StakingManager::StakingZeroAmount {}.abi_encode();
+        data.truncate(4);
+        assert!(decode(&data.clone().into()).is_some());
+        let data = StakingManager::StakingNotWhitelisted {
+            node: Address::ZERO,
+        }
+        .abi_encode();
+        assert_eq!(decode(&Bytes::copy_from_slice(&data[..20])), None);
+    }
+}
