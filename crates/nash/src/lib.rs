@@ -1,0 +1,74 @@
+//! The NASH mechanism: a pure, synchronous, deterministic library.
+//!
+//! Parties submit *intents* to trade compute resources; a validator packs them into a
+//! *challenge*; miners answer with a *settlement* (or, for game classes, a strategy profile); the
+//! validator *verifies* the answer against its own *reference* solution and grades it with a
+//! quality `Q`. This crate is all of that logic and nothing else: no I/O, no async, no chain.
+//! Services (gateway, validator, miner) and the chain client build on it.
+//!
+//! # Layers
+//!
+//! ```text
+//! units, canonical          ids, fixed-point Quantity/Price/Money, canonical bytes + keccak-256
+//!   └─ intent               buy/sell/defer intents, valuations, validation, best responses
+//!       └─ class            the seven problem classes, PMU table, instance types
+//!           └─ challenge    a class + instance + parties + salt + deadline
+//!           └─ settlement   fills + posted prices; strategy profiles; answers
+//!               ├─ generate seeded synthetic challenges per class (own SplitMix64)
+//!               ├─ solve    reference solvers: swap closed form, simplex LP (clearing,
+//!               │           zero-sum), Lemke–Howson
+//!               └─ verify   recomputes feasibility, IR, budget, welfare gap, stability,
+//!                           regret → Verdict with Q (quality bands)
+//! config                    every parameter, defaults from DESIGN.md
+//! ```
+//!
+//! # Decisions
+//!
+//! * **Numbers.** Market quantities, prices and money are integers: [`units::Quantity`] in
+//!   10⁻⁶ units, [`units::Price`] in 10⁻⁶ money per unit, [`units::Money`] in 10⁻¹² (`i128`), so
+//!   `quantity × price` is exact and the verifier's feasibility, budget, IR and welfare checks are
+//!   exact integer arithmetic — identical on every validator, as consensus needs. Solvers work in
+//!   `f64` and their answers are rounded back to the grid and then verified like any miner's. Game
+//!   payoffs are integers, mixed strategies `f64` (an equilibrium of an integer game is rational
+//!   and rarely representable in fixed point); game verification is plain IEEE-754 arithmetic in
+//!   a fixed order (no FMA, no transcendental functions, no parallel sums), which is
+//!   bit-reproducible across platforms, with an ε tolerance of 10⁻⁹ of the payoff range.
+//! * **LP.** Our own dense bounded-variable simplex ([`solve::lp`]) rather than a crate: we need
+//!   duals (competitive prices) and full control of determinism and anti-cycling (Dantzig, then
+//!   Bland after degenerate pivots); `microlp` does not expose duals, and HiGHS is a C++ build.
+//!   Our instances are small and dense, where a full tableau is simple and fast.
+//! * **Prices.** Settlements post one price per intent; a connected market clears at one uniform
+//!   price (from the LP duals), while counterparty lists and windows may split it into parts with
+//!   their own price. Payments are derived from fills × prices, never stated, so they cannot
+//!   disagree with the fills. Bilateral swaps are priced by the Nash bargaining split with
+//!   configurable `k`.
+//! * **PRNG.** Generators use an owned SplitMix64 so a seed names the same challenge forever.
+//!
+//! # Status
+//!
+//! Done: data model, canonical encoding, all seven classes' instance types, generators for all
+//! seven, reference solvers for swaps, divisible three-party and triangle markets, zero-sum and
+//! bimatrix games, and the verifier for markets and two- and three-player games. Not yet: MILP for
+//! indivisible multi-party markets and bundles, three-player and coalition solvers, coalition
+//! verification, manifold, scoring, consensus.
+
+pub mod canonical;
+pub mod challenge;
+pub mod class;
+pub mod config;
+pub mod error;
+pub mod generate;
+pub mod intent;
+pub mod quality;
+pub mod settlement;
+pub mod solve;
+pub mod units;
+pub mod verify;
+
+pub use canonical::Canonical;
+pub use challenge::{Challenge, Problem};
+pub use class::ProblemClass;
+pub use config::Config;
+pub use error::{Error, Result};
+pub use settlement::{Answer, Settlement, StrategyProfile};
+pub use verify::{Verdict, Violation, verify};

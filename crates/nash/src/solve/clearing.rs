@@ -1,0 +1,284 @@
+//! Welfare-maximising clearing of divisible multi-party markets by linear programming, with
+//! competitive prices from the duals.
+//!
+//! Per resource, the LP has a variable per compatible (supplier, buyer) pair — different parties,
+//! each on the other's counterparty list, overlapping windows — and one per valuation segment:
+//!
+//! ```text
+//! max  Σ_buyers Σ_k v_k·y_k − Σ_suppliers Σ_k c_k·z_k
+//! s.t. Σ_k y_bk − Σ_s x_sb = 0      (each buyer b)       dual → −price_b
+//!      Σ_b x_sb − Σ_k z_sk = 0      (each supplier s)    dual → −price_s
+//!      0 ≤ y_k, z_k ≤ segment length,  x ≥ 0
+//! ```
+//!
+//! The constraint matrix is a bipartite incidence matrix plus unit columns, hence totally
+//! unimodular: optimal vertices are exact multiples of the micro-unit and round back to integers
+//! without loss. By complementary slackness every traded pair has equal duals, so each connected
+//! part of the trade graph clears at one price (uniform across the resource when the market is
+//! connected), and at its own price every intent is best-responding: a competitive equilibrium,
+//! zero deviation gain. Prices are rounded to the grid once per connected part, so buyer and
+//! supplier of a fill post identical prices (budget balance is exact).
+//!
+//! Indivisible lots and minimum fills turn this into a MILP; that solver is not written yet and
+//! such instances get [`SolveError::Unsupported`].
+
+use crate::class::{MarketInstance, ProblemClass};
+use crate::config::SolverLimits;
+use crate::error::SolveError;
+use crate::intent::Intent;
+use crate::settlement::{Fill, PostedPrice, Settlement};
+use crate::solve::lp::{LinearProgram, Relation};
+use crate::solve::swap::trade_slot;
+use crate::units::{ChallengeId, MICRO, Price, Quantity, ResourceKind};
+use std::collections::BTreeSet;
+
+/// The reference clearing of a divisible market.
+pub fn solve_clearing(
+    challenge: ChallengeId,
+    class: ProblemClass,
+    market: &MarketInstance,
+    limits: &SolverLimits,
+) -> Result<Settlement, SolveError> {
+    for i in &market.intents {
+        i.validate().map_err(crate::error::InstanceError::from)?;
+    }
+    for i in &market.intents {
+        if i.min_fill.0 > 0 || i.lot.0 > 1 {
+            return Err(SolveError::Unsupported {
+                class,
+                what: format!(
+                    "intent {}: min_fill {} / lot {} (indivisible trades need the MILP solver)",
+                    i.id, i.min_fill, i.lot
+                ),
+            });
+        }
+    }
+    let resources: BTreeSet<ResourceKind> = market.intents.iter().map(|i| i.resource).collect();
+    let mut out = Settlement {
+        challenge,
+        fills: Vec::new(),
+        prices: Vec::new(),
+    };
+    for r in resources {
+        let intents: Vec<&Intent> = market.intents.iter().filter(|i| i.resource == r).collect();
+        clear_resource(&intents, limits, &mut out)?;
+    }
+    Ok(out)
+}
+
+fn clear_resource(
+    intents: &[&Intent],
+    limits: &SolverLimits,
+    out: &mut Settlement,
+) -> Result<(), SolveError> {
+    let units = |q: Quantity| q.0 as f64 / MICRO as f64;
+    // Edges: (supplier index, buyer index, slot).
+    let mut edges = Vec::new();
+    for (si, s) in intents
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| i.side.supplies())
+    {
+        for (bi, b) in intents
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| !i.side.supplies())
+        {
+            if let Some(slot) = trade_slot(b, s) {
+                edges.push((si, bi, slot));
+            }
+        }
+    }
+    let segments: Vec<_> = intents.iter().map(|i| i.segments()).collect();
+    let n_seg: usize = segments.iter().map(Vec::len).sum();
+    // Edge flows are left unbounded above (the segment bounds already limit them): a bound on
+    // an edge could hold it at the bound with unequal duals at its two ends, and the prices of a
+    // traded pair must coincide.
+    let mut lp = LinearProgram::new(edges.len() + n_seg);
+    let mut rows: Vec<Vec<(usize, f64)>> = vec![Vec::new(); intents.len()];
+    let mut col = edges.len();
+    for (k, (intent, segs)) in intents.iter().zip(&segments).enumerate() {
+        let sign = if intent.side.supplies() { -1.0 } else { 1.0 };
+        for seg in segs {
+            // Minimise −value (buyers) / +cost (suppliers).
+            lp.set_cost(col, -sign * seg.price.as_f64());
+            lp.set_upper(col, units(seg.quantity));
+            rows[k].push((col, sign));
+            col += 1;
+        }
+    }
+    for (e, &(si, bi, _)) in edges.iter().enumerate() {
+        rows[bi].push((e, -1.0));
+        rows[si].push((e, 1.0));
+    }
+    for row in rows {
+        lp.add_row(row, Relation::Eq, 0.0);
+    }
+    let sol = lp.solve(limits)?;
+
+    // Round edge flows to micro-units, never above either side's quantity.
+    let mut flows: Vec<u64> = sol.x[..edges.len()]
+        .iter()
+        .map(|&x| (x * MICRO as f64).round().max(0.0) as u64)
+        .collect();
+    let mut used = vec![0u64; intents.len()];
+    for (e, &(si, bi, _)) in edges.iter().enumerate() {
+        let room = intents[si]
+            .quantity
+            .0
+            .saturating_sub(used[si])
+            .min(intents[bi].quantity.0.saturating_sub(used[bi]));
+        flows[e] = flows[e].min(room);
+        used[si] += flows[e];
+        used[bi] += flows[e];
+    }
+    // One price per connected part of the trade graph (union–find over intents).
+    let mut parent: Vec<usize> = (0..intents.len()).collect();
+    fn find(p: &mut [usize], mut x: usize) -> usize {
+        while p[x] != x {
+            p[x] = p[p[x]];
+            x = p[x];
+        }
+        x
+    }
+    for (e, &(si, bi, _)) in edges.iter().enumerate() {
+        if flows[e] > 0 {
+            let (a, b) = (find(&mut parent, si), find(&mut parent, bi));
+            parent[a] = b;
+        }
+    }
+    let mut sum = vec![0.0; intents.len()];
+    let mut count = vec![0usize; intents.len()];
+    for k in 0..intents.len() {
+        let root = find(&mut parent, k);
+        sum[root] += -sol.duals[k];
+        count[root] += 1;
+    }
+    for (k, intent) in intents.iter().enumerate() {
+        let root = find(&mut parent, k);
+        let price = Price::from_f64_rounded(sum[root] / count[root] as f64);
+        out.prices.push(PostedPrice {
+            intent: intent.id,
+            price,
+        });
+    }
+    for (e, &(si, bi, slot)) in edges.iter().enumerate() {
+        if flows[e] > 0 {
+            out.fills.push(Fill {
+                seller: intents[si].id,
+                buyer: intents[bi].id,
+                resource: intents[si].resource,
+                slot,
+                quantity: Quantity(flows[e]),
+            });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::intent::Side;
+    use crate::units::{IntentId, PartyId};
+
+    fn limit(id: u64, party: u32, side: Side, q: u64, p: u64) -> Intent {
+        Intent::limit(
+            id,
+            party,
+            side,
+            ResourceKind::GPU_HOURS,
+            Quantity::units(q),
+            Price(p),
+        )
+    }
+
+    #[test]
+    fn three_party_clears_at_the_marginal_supplier() {
+        // Buyer wants 300 at ≤ 2.00. Seller 200 at ≥ 1.00; a deferrer releases 200 at ≥ 1.50.
+        // Optimum: 200 from the seller, 100 from the deferrer; the deferrer is marginal, so the
+        // price is 1.50 for everyone in the connected market.
+        let m = MarketInstance {
+            intents: vec![
+                limit(1, 1, Side::Buy, 300, 2_000_000),
+                limit(2, 2, Side::Sell, 200, 1_000_000),
+                limit(3, 3, Side::Defer, 200, 1_500_000),
+            ],
+        };
+        let s = solve_clearing(
+            ChallengeId(9),
+            ProblemClass::ThreeParty,
+            &m,
+            &SolverLimits::default(),
+        )
+        .expect("solves");
+        let from = |id: u64| -> u64 {
+            s.fills
+                .iter()
+                .filter(|f| f.seller == IntentId(id))
+                .map(|f| f.quantity.0)
+                .sum()
+        };
+        assert_eq!(from(2), Quantity::units(200).0);
+        assert_eq!(from(3), Quantity::units(100).0);
+        for id in 1..=3 {
+            assert_eq!(
+                s.price_of(IntentId(id)),
+                Some(Price::new(1, 500_000)),
+                "intent {id}"
+            );
+        }
+    }
+
+    #[test]
+    fn counterparty_lists_split_the_market_into_priced_parts() {
+        // Two separate pairs: (1 buys from 2) at values 3 / 1, (3 buys from 4) at 10 / 8.
+        let mut m = MarketInstance {
+            intents: vec![
+                limit(1, 1, Side::Buy, 10, 3_000_000),
+                limit(2, 2, Side::Sell, 10, 1_000_000),
+                limit(3, 3, Side::Buy, 10, 10_000_000),
+                limit(4, 4, Side::Sell, 5, 8_000_000),
+            ],
+        };
+        m.intents[0].counterparties = vec![PartyId(2)];
+        m.intents[2].counterparties = vec![PartyId(4)];
+        let s = solve_clearing(
+            ChallengeId(1),
+            ProblemClass::ResourceTriangle,
+            &m,
+            &SolverLimits::default(),
+        )
+        .expect("solves");
+        assert_eq!(s.fills.len(), 2);
+        let p = |id| s.price_of(IntentId(id)).expect("priced");
+        assert_eq!(p(1), p(2));
+        assert_eq!(p(3), p(4));
+        assert!(p(1) >= Price::new(1, 0) && p(1) <= Price::new(3, 0));
+        // Supply 5 is short of demand 10: the price rises to the buyer's value.
+        assert_eq!(p(3), Price::new(10, 0));
+    }
+
+    #[test]
+    fn lots_are_refused_with_the_field() {
+        let mut m = MarketInstance {
+            intents: vec![
+                limit(1, 1, Side::Buy, 10, 3),
+                limit(2, 2, Side::Sell, 10, 1),
+            ],
+        };
+        m.intents[1].lot = Quantity::units(5);
+        let err = solve_clearing(
+            ChallengeId(1),
+            ProblemClass::ThreeParty,
+            &m,
+            &SolverLimits::default(),
+        )
+        .expect_err("unsupported");
+        assert!(
+            err.to_string()
+                .contains("intent 2: min_fill 0.000000 / lot 5.000000"),
+            "{err}"
+        );
+    }
+}
