@@ -25,6 +25,9 @@ contract StakingManager is IStakingManager, AccessControl {
     bytes32 public constant SLASHER_ROLE = keccak256("SLASHER_ROLE");
     /// @notice Validators: may stake without the whitelist; their active stake is their voting power.
     bytes32 public constant VALIDATOR_ROLE = keccak256("VALIDATOR_ROLE");
+    /// @notice Contracts that bind stake to obligations (the training manager: one lock per run
+    /// joined, released when the node settles the run after its challenge window).
+    bytes32 public constant LOCKER_ROLE = keccak256("LOCKER_ROLE");
     /// @notice Longest unbonding period the admin may set.
     uint256 public constant MAX_UNBONDING_PERIOD = 365 days;
 
@@ -39,6 +42,7 @@ contract StakingManager is IStakingManager, AccessControl {
     PINToken public immutable token;
 
     mapping(address account => Position) private _positions;
+    mapping(address account => uint256) private _locks;
     uint256 private _minimumStake;
     uint256 private _unbondingPeriod;
     address private _treasury;
@@ -142,6 +146,9 @@ contract StakingManager is IStakingManager, AccessControl {
         uint256 amount = p.unbonding;
         if (amount == 0) revert StakingNothingUnbonding(msg.sender);
         if (block.timestamp < p.releaseAt) revert StakingUnbondingPending(msg.sender, p.releaseAt, block.timestamp);
+        // Stake that backs a run still open to challenges stays slashable: no withdrawal.
+        uint256 locks = _locks[msg.sender];
+        if (locks != 0) revert StakingLocked(msg.sender, locks);
 
         p.unbonding = 0;
         p.releaseAt = 0;
@@ -184,6 +191,25 @@ contract StakingManager is IStakingManager, AccessControl {
         } else {
             IERC20(address(token)).safeTransfer(treasury_, amount);
         }
+    }
+
+    /// @inheritdoc IStakingManager
+    function lock(address node) external onlyRole(LOCKER_ROLE) {
+        uint256 locks = _locks[node] + 1;
+        _locks[node] = locks;
+        emit StakeLocked(node, msg.sender, locks);
+    }
+
+    /// @inheritdoc IStakingManager
+    function unlock(address node, uint256 count) external onlyRole(LOCKER_ROLE) {
+        uint256 locks = _locks[node];
+        if (count > locks) revert StakingUnlockExceedsLocks(node, count, locks);
+        // Cannot underflow: count <= locks was checked above.
+        unchecked {
+            locks -= count;
+        }
+        _locks[node] = locks;
+        emit StakeUnlocked(node, msg.sender, count, locks);
     }
 
     // ----------------------------------------------------------------------------------------
@@ -246,6 +272,11 @@ contract StakingManager is IStakingManager, AccessControl {
     /// @inheritdoc IStakingManager
     function minimumStake() external view returns (uint256) {
         return _minimumStake;
+    }
+
+    /// @notice Open obligations binding `account`'s stake (runs joined and not yet settled).
+    function locksOf(address account) external view returns (uint256) {
+        return _locks[account];
     }
 
     /// @notice Seconds between unstaking and withdrawing.

@@ -207,6 +207,23 @@ contract TrainingManager is ITrainingManager, AccessControl {
         _endpoints[runId][msg.sender] = endpoint;
         _nodeRuns[msg.sender].push(runId);
         emit NodeJoined(runId, msg.sender, endpoint);
+        // The node's stake backs its attestations in this run until it settles the run.
+        staking.lock(msg.sender);
+    }
+
+    /// @notice Leaves run `runId` before attesting anything, releasing the stake lock the join
+    /// took (so a run that is never ended does not hold the stake of nodes that did no work).
+    /// @param runId The run (Registered or Running).
+    function leaveRun(uint256 runId) external {
+        RunStatus status = _runs[runId].status;
+        if (status == RunStatus.None) revert TrainingUnknownRun(runId);
+        if (status == RunStatus.Done) revert TrainingWrongStatus(runId, status, RunStatus.Running);
+        Participant storage p = _participants[runId][msg.sender];
+        if (!p.joined || p.claimed) revert TrainingNotParticipant(runId, msg.sender);
+        if (p.attestations != 0) revert TrainingCannotLeave(runId, msg.sender, p.attestations);
+        p.claimed = true;
+        emit NodeLeft(runId, msg.sender);
+        staking.unlock(msg.sender, 1);
     }
 
     /// @notice Attests `digest` (a hash of the caller's training work) in running run `runId`.
@@ -217,7 +234,7 @@ contract TrainingManager is ITrainingManager, AccessControl {
         Run storage run = _runs[runId];
         _requireStatus(runId, run.status, RunStatus.Running);
         Participant storage p = _participants[runId][msg.sender];
-        if (!p.joined) revert TrainingNotParticipant(runId, msg.sender);
+        if (!p.joined || p.claimed) revert TrainingNotParticipant(runId, msg.sender);
         if (!staking.isEligible(msg.sender)) _requireEligible(msg.sender);
         Attestation storage a = _attestations[runId][digest];
         if (a.node != address(0)) revert TrainingDuplicateAttestation(runId, digest);
@@ -230,7 +247,8 @@ contract TrainingManager is ITrainingManager, AccessControl {
 
     /// @notice Claims the caller's reward for each run in `runIds` in one transfer. Each run must
     /// be Done with its challenge window closed; the reward is budget × (the caller's valid
-    /// attestations) / (all valid attestations).
+    /// attestations) / (all valid attestations), zero if none stood. Claiming settles the run:
+    /// the stake lock taken at join is released.
     /// @param runIds The runs to claim.
     /// @return total The amount paid, in wei.
     function claim(uint256[] calldata runIds) external returns (uint256 total) {
@@ -246,17 +264,19 @@ contract TrainingManager is ITrainingManager, AccessControl {
             if (!p.joined) revert TrainingNotParticipant(runId, msg.sender);
             if (p.claimed) revert TrainingAlreadyClaimed(runId, msg.sender);
             uint256 attestations = p.attestations;
-            if (attestations == 0) revert TrainingNothingToClaim(runId, msg.sender);
 
             p.claimed = true;
             // attestations <= validAttestations, so the share is at most the budget and the sum of
             // rounded-down shares never exceeds it.
-            uint256 amount = uint256(run.budget) * attestations / run.validAttestations;
+            uint256 amount = attestations == 0 ? 0 : uint256(run.budget) * attestations / run.validAttestations;
             total += amount;
             emit RewardClaimed(runId, msg.sender, amount);
         }
-        _totalEscrowed -= total;
-        token.safeTransfer(msg.sender, total);
+        staking.unlock(msg.sender, runIds.length);
+        if (total != 0) {
+            _totalEscrowed -= total;
+            token.safeTransfer(msg.sender, total);
+        }
     }
 
     // ----------------------------------------------------------------------------------------

@@ -25,6 +25,10 @@ interface IStakingManager {
     error StakingUnbondingPeriodTooLong(uint256 period, uint256 maximum);
     /// @dev A zero address was given where an account is required.
     error StakingZeroAddress();
+    /// @dev The stake backs runs whose challenge windows are not settled yet.
+    error StakingLocked(address node, uint256 openRuns);
+    /// @dev More locks released than the account holds.
+    error StakingUnlockExceedsLocks(address node, uint256 requested, uint256 locks);
 
     /// @notice `node` was added to the compute-node whitelist.
     event NodeWhitelisted(address indexed node, address indexed by);
@@ -45,6 +49,10 @@ interface IStakingManager {
         uint256 fromActive,
         uint256 fromUnbonding
     );
+    /// @notice `locker` bound `node`'s stake to one more run; `locks` are now open.
+    event StakeLocked(address indexed node, address indexed locker, uint256 locks);
+    /// @notice `locker` released `count` of `node`'s locks; `locks` remain.
+    event StakeUnlocked(address indexed node, address indexed locker, uint256 count, uint256 locks);
     /// @notice The minimum active stake changed.
     event MinimumStakeUpdated(uint256 previous, uint256 current);
     /// @notice The unbonding period changed.
@@ -62,4 +70,9 @@ interface IStakingManager {
     function minimumStake() external view returns (uint256);
     /// @notice Slashes `amount` of `node`'s stake, citing `evidence`.
     function slash(address node, uint256 amount, bytes32 evidence) external;
+    /// @notice Binds `node`'s stake (active and unbonding) to one more open obligation: it cannot
+    /// be withdrawn until every lock is released.
+    function lock(address node) external;
+    /// @notice Releases `count` of `node`'s locks.
+    function unlock(address node, uint256 count) external;
 }

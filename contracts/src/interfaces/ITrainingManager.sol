@@ -50,8 +50,8 @@ interface ITrainingManager {
     error TrainingChallengeWindowOpen(uint256 runId, uint256 closesAt);
     /// @dev The node already claimed its reward for the run.
     error TrainingAlreadyClaimed(uint256 runId, address node);
-    /// @dev The node has no valid attestation in the run.
-    error TrainingNothingToClaim(uint256 runId, address node);
+    /// @dev The node attested in the run, so it settles by claiming after the challenge window.
+    error TrainingCannotLeave(uint256 runId, address node, uint256 attestations);
     /// @dev The run has valid attestations, so its budget belongs to the nodes.
     error TrainingBudgetOwed(uint256 runId, uint256 validAttestations);
     /// @dev The run's budget was already reclaimed.
@@ -79,7 +79,9 @@ interface ITrainingManager {
     event AttestationInvalidated(
         uint256 indexed runId, address indexed node, bytes32 indexed digest, address validator, uint256 slashed
     );
-    /// @notice `node` claimed `amount` for run `runId`.
+    /// @notice `node` left run `runId` before attesting anything.
+    event NodeLeft(uint256 indexed runId, address indexed node);
+    /// @notice `node` claimed `amount` for run `runId` (zero if none of its attestations stood).
     event RewardClaimed(uint256 indexed runId, address indexed node, uint256 amount);
     /// @notice The trainer took back the budget of a run nobody earned.
     event BudgetReclaimed(uint256 indexed runId, address indexed trainer, uint256 amount);

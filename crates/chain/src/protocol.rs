@@ -172,6 +172,8 @@ pub struct AccountStatus {
     pub roles: Vec<Role>,
     /// Runs joined.
     pub runs: Vec<RunId>,
+    /// Runs joined and not yet settled: while any is open, stake cannot be withdrawn.
+    pub open_runs: u64,
 }
 
 /// A training run as the contract stores it.
@@ -331,6 +333,15 @@ impl<L: Ledger> Protocol<L> {
         )?;
         let grant = StakingManager::grantRoleCall {
             role: Role::Slasher.id(),
+            account: training,
+        };
+        ledger
+            .send(admin, TxRequest::call(staking, grant.abi_encode()))
+            .await
+            .map_err(decoded)?;
+        // And the locker role: a node's stake stays bound to each run it joined until it settles.
+        let grant = StakingManager::grantRoleCall {
+            role: keccak256("LOCKER_ROLE"),
             account: training,
         };
         let receipt = ledger
@@ -745,6 +756,18 @@ impl<L: Ledger> Protocol<L> {
         self.write(signer, self.deployment.training, call).await
     }
 
+    /// Leaves `run` before attesting anything, releasing the stake lock of the join.
+    pub async fn leave_run(&self, signer: &PrivateKeySigner, run: RunId) -> Result<Receipt> {
+        self.write(
+            signer,
+            self.deployment.training,
+            TrainingManager::leaveRunCall {
+                runId: U256::from(run.0),
+            },
+        )
+        .await
+    }
+
     /// Attests `digest` in `run` as the signer.
     pub async fn attest(
         &self,
@@ -853,7 +876,9 @@ impl<L: Ledger> Protocol<L> {
         let (mut closed, mut open) = (Vec::new(), Vec::new());
         for run in self.runs_of(node).await? {
             let part = self.participation(run, node).await?;
-            if !part.joined || part.claimed || part.attestations == 0 {
+            // Runs without valid attestations are claimed too: claiming (for zero) settles them
+            // and releases the stake lock.
+            if !part.joined || part.claimed {
                 continue;
             }
             let info = self.run(run).await?;
@@ -977,6 +1002,14 @@ impl<L: Ledger> Protocol<L> {
             eligible,
             roles: self.roles(account).await?,
             runs: self.runs_of(account).await?,
+            open_runs: u64_of(
+                self.read(
+                    self.deployment.staking,
+                    StakingManager::locksOfCall { account },
+                )
+                .await?,
+                "locksOf",
+            )?,
         })
     }
 

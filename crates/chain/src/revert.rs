@@ -56,7 +56,8 @@ struct Catalog {
 }
 
 /// Role constants of the contracts, so that `AccessControlUnauthorizedAccount` names the role.
-pub const ROLE_NAMES: [&str; 5] = [
+pub const ROLE_NAMES: [&str; 6] = [
+    "LOCKER_ROLE",
     "MINTER_ROLE",
     "WHITELISTER_ROLE",
     "SLASHER_ROLE",

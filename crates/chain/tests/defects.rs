@@ -644,8 +644,11 @@ async fn claim_gas_grows_with_runs_claimed_not_runs_existing() {
         .receipt
         .gas_used;
     println!("gas: claim of 1 run after 20 other runs = {late}");
+    // x's claim released its last stake lock, and clearing that slot refunds 4,800 gas
+    // (EIP-3529); w still holds 20 locks after its claim. Beyond that the cost is the same.
+    const CLEARED_SLOT_REFUND: u64 = 4_800;
     assert!(
-        late.abs_diff(gas1) <= 50,
+        late.abs_diff(gas1 + CLEARED_SLOT_REFUND) <= 50,
         "1-run claim: {gas1} with 10 runs, {late} with 30"
     );
 }
@@ -977,9 +980,13 @@ async fn trainer_reclaims_only_budgets_nobody_earned() {
         env.p.reclaim(&env.trainer, run).await,
         "TrainingAlreadyReclaimed",
     );
+    // Every attestation was invalidated: the claim pays nothing but settles the run, which
+    // releases the node's stake lock; a second claim is refused.
+    let settled = env.p.claim(node, Some(vec![run])).await.expect("settle");
+    assert_eq!(settled.total, Pin::ZERO);
     expect_revert(
         env.p.claim(node, Some(vec![run])).await,
-        "TrainingNothingToClaim",
+        "TrainingAlreadyClaimed",
     );
 
     let d = expect_revert(
@@ -1004,16 +1011,17 @@ async fn trainer_reclaims_only_budgets_nobody_earned() {
 }
 
 // ----------------------------------------------------------------------------------------
-// Found while writing these tests: a node escapes the slash of a challenge by unbonding.
+// Found while writing these tests: a node could escape the slash of a challenge by unbonding.
+// Fixed by locking the stake of every run a node joins until it settles (claims) the run.
 // ----------------------------------------------------------------------------------------
 
 /// A node attests, unstakes everything right after its last attestation (while the run is
 /// still running), and withdraws once the unbonding period has passed, which is before the
 /// run's challenge window closes (the window starts at the run's end, the unbonding at the
 /// unstake). A validator who then proves the attestation invalid cannot slash anything: the
-/// challenge with a slash reverts `StakingSlashExceedsStake`, and the node keeps its stake.
+/// challenge with a slash reverted `StakingSlashExceedsStake`, and the node kept its stake.
+/// Now the withdrawal is refused while the run is unsettled, and the slash lands.
 #[tokio::test]
-#[ignore = "contract defect: stake is not locked while a run the node attested in can still be challenged"]
 async fn a_challenged_node_cannot_escape_the_slash_by_unbonding_before_the_run_ends() {
     let env = setup().await;
     let node = env.staked_node(0, pin(10_000), pin(10_000)).await;
@@ -1030,6 +1038,8 @@ async fn a_challenged_node_cannot_escape_the_slash_by_unbonding_before_the_run_e
         .await
         .expect("advance");
     let withdrawn = env.p.withdraw(node).await;
+    let d = expect_revert(withdrawn, "StakingLocked");
+    assert_eq!(d.arg("openRuns"), Some("1"));
     let now = env.p.ledger().timestamp().await.expect("timestamp");
     assert!(now < closes, "the challenge window is still open");
 
@@ -1045,8 +1055,68 @@ async fn a_challenged_node_cannot_escape_the_slash_by_unbonding_before_the_run_e
         .await;
     assert!(
         challenge.is_ok(),
-        "a validator could not slash the invalid attestation's node within the window \
-         (withdraw before: {:?}); challenge: {challenge:?}",
-        withdrawn.map(|(a, _)| a)
+        "a validator could not slash the invalid attestation's node within the window: {challenge:?}"
     );
+    let account = env.p.account(node.address()).await.expect("account");
+    assert_eq!(
+        account.unbonding,
+        Pin::ZERO,
+        "the whole unbonding stake was slashed"
+    );
+
+    // After the window the node settles the run (nothing to be paid) and the lock is gone.
+    env.p.ledger().advance_time(3_600).await.expect("advance");
+    let settled = env.p.claim(node, None).await.expect("settle");
+    assert_eq!(settled.total, Pin::ZERO);
+    assert_eq!(
+        env.p
+            .account(node.address())
+            .await
+            .expect("account")
+            .open_runs,
+        0
+    );
+}
+
+/// A node that joined a run and did no work can leave it, so a run that is never ended does
+/// not hold its stake; once it has attested it settles only by claiming.
+#[tokio::test]
+async fn a_node_leaves_a_run_it_did_no_work_in_and_withdraws() {
+    let env = setup().await;
+    let idle = env.staked_node(0, pin(10_000), pin(10_000)).await;
+    let worker = env.staked_node(1, pin(10_000), pin(10_000)).await;
+    let run = running_run(&env, pin(1_000), &[idle, worker]).await;
+    env.attest_n(worker, run, "work", 1).await;
+    assert_eq!(
+        env.p
+            .account(idle.address())
+            .await
+            .expect("account")
+            .open_runs,
+        1
+    );
+
+    let d = expect_revert(env.p.leave_run(worker, run).await, "TrainingCannotLeave");
+    assert_eq!(d.arg("attestations"), Some("1"));
+    env.p.leave_run(idle, run).await.expect("leave");
+    expect_revert(env.p.leave_run(idle, run).await, "TrainingNotParticipant");
+    expect_revert(
+        env.p.attest(idle, run, digest("late", 0)).await,
+        "TrainingNotParticipant",
+    );
+    env.p.unstake(idle, pin(10_000)).await.expect("unstake");
+    env.p
+        .ledger()
+        .advance_time(WEEK + 1)
+        .await
+        .expect("advance");
+    let (amount, _) = env.p.withdraw(idle).await.expect("withdraw after leaving");
+    assert_eq!(amount, pin(10_000));
+    env.p.unstake(worker, pin(10_000)).await.expect("unstake");
+    env.p
+        .ledger()
+        .advance_time(WEEK + 1)
+        .await
+        .expect("advance");
+    expect_revert(env.p.withdraw(worker).await, "StakingLocked");
 }

@@ -221,6 +221,8 @@ struct Obs {
     positions: Vec<(U256, U256, u64, bool)>,
     /// (status, valid attestations) of each run.
     runs: Vec<(u8, u64)>,
+    /// Stake locks of each node (runs joined and not settled).
+    locks: Vec<U256>,
     timestamp: u64,
 }
 
@@ -401,6 +403,13 @@ impl Sim {
             let release = u64::try_from(r.releaseAt).expect("releaseAt fits");
             positions.push((r.active, r.unbonding, release, r.whitelisted));
         }
+        let mut locks = Vec::new();
+        for i in 0..NODES {
+            let call = StakingManager::locksOfCall {
+                account: self.node(i).address(),
+            };
+            locks.push(self.env.read(d.staking, call).await);
+        }
         let mut runs = Vec::new();
         for run in &self.runs {
             let r = self
@@ -417,6 +426,7 @@ impl Sim {
         }
         let timestamp = p.ledger().timestamp().await.expect("timestamp");
         Obs {
+            locks,
             totals,
             balances,
             positions,
@@ -494,10 +504,15 @@ impl Sim {
             Op::Withdraw { node } => {
                 let node = &self.pick_node(*node, |n| !self.nodes[n].unbonding.is_zero());
                 let n = &self.nodes[*node];
+                // Every run joined and not yet settled keeps the stake locked.
+                let locked = self
+                    .runs
+                    .iter()
+                    .any(|r| r.joined[*node] && !r.claimed[*node]);
                 let expect = if n.unbonding.is_zero() {
                     Some(false)
                 } else {
-                    passed(n.release_at, now)
+                    and(passed(n.release_at, now), Some(!locked))
                 };
                 let r = p.withdraw(self.node(*node)).await;
                 if let Ok((amount, _)) = &r {
@@ -716,8 +731,10 @@ impl Sim {
                 (r.map(|_| ()), expect)
             }
             Op::Claim { node, runs, twice } => {
+                // A run with no valid attestation of the node is claimed too: for zero, which
+                // settles it and releases the node's stake lock.
                 let owed =
-                    |r: &RunM, n: usize| r.status == St::Done && r.counts[n] > 0 && !r.claimed[n];
+                    |r: &RunM, n: usize| r.status == St::Done && r.joined[n] && !r.claimed[n];
                 let node = &self.pick_node(*node, |n| self.runs.iter().any(|r| owed(r, n)));
                 let mut picks: Vec<(Option<usize>, RunId)> = Vec::new();
                 for r in runs {
@@ -736,8 +753,7 @@ impl Sim {
                     let ok = rm.status == St::Done
                         && rm.joined[*node]
                         && !rm.claimed[*node]
-                        && !seen.contains(&k)
-                        && rm.counts[*node] > 0;
+                        && !seen.contains(&k);
                     let closed = if rm.status == St::Done {
                         passed(rm.claimable_at, now)
                     } else {
@@ -748,7 +764,11 @@ impl Sim {
                         break;
                     }
                     seen.push(k);
-                    amounts.push(rm.budget * U256::from(rm.counts[*node]) / U256::from(rm.valid));
+                    amounts.push(if rm.counts[*node] == 0 {
+                        U256::ZERO
+                    } else {
+                        rm.budget * U256::from(rm.counts[*node]) / U256::from(rm.valid)
+                    });
                 }
                 let ids: Vec<RunId> = picks.iter().map(|(_, id)| *id).collect();
                 let r = p.claim(self.node(*node), Some(ids.clone())).await;
@@ -852,6 +872,18 @@ impl Sim {
             staked += active + unbonding;
         }
         assert_eq!(w(t.staked), staked, "total staked");
+        for (i, locks) in obs.locks.iter().enumerate() {
+            let open = self
+                .runs
+                .iter()
+                .filter(|r| r.joined[i] && !r.claimed[i])
+                .count();
+            assert_eq!(
+                *locks,
+                U256::from(open),
+                "node {i}: one stake lock per unsettled run"
+            );
+        }
         assert_eq!(
             w(t.staking_balance),
             staked,

@@ -31,7 +31,7 @@ pub(crate) async fn status(who: Who, ctx: &Context) -> Result<Output> {
     let roles: Vec<String> = s.roles.iter().map(ToString::to_string).collect();
     let runs: Vec<String> = s.runs.iter().map(ToString::to_string).collect();
     let human = format!(
-        "{}\n  balance    {}\n  stake      {}\n  unbonding  {}{}\n  whitelisted {}, eligible {}\n  roles      {}\n  runs       {}",
+        "{}\n  balance    {}\n  stake      {}\n  unbonding  {}{}\n  whitelisted {}, eligible {}\n  roles      {}\n  runs       {} ({} open: stake cannot be withdrawn until they are claimed)",
         s.address,
         s.balance,
         s.stake,
@@ -53,6 +53,7 @@ pub(crate) async fn status(who: Who, ctx: &Context) -> Result<Output> {
         } else {
             runs.join(", ")
         },
+        s.open_runs,
     );
     Ok(Output::new(human, json!(s)))
 }

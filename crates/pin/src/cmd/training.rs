@@ -47,6 +47,11 @@ pub(crate) enum RunCommand {
         #[arg(long)]
         endpoint: String,
     },
+    /// Leave a run before attesting anything (releases the stake lock of the join).
+    Leave {
+        /// The run id.
+        run: u64,
+    },
     /// Attest a 32-byte digest of the signer's work in a running run.
     Attest {
         /// The run id.
@@ -128,6 +133,13 @@ pub(crate) async fn run(command: RunCommand, ctx: &Context) -> Result<Output> {
             Output::new(
                 format!("{} joined run {run} at {endpoint}", signer.address()),
                 json!({ "run_id": run, "node": signer.address(), "endpoint": endpoint, "tx": receipt.tx_hash }),
+            )
+        }
+        RunCommand::Leave { run } => {
+            let receipt = protocol.leave_run(&signer, RunId(run)).await?;
+            Output::new(
+                format!("{} left run {run}", signer.address()),
+                json!({ "run_id": run, "node": signer.address(), "tx": receipt.tx_hash }),
             )
         }
         RunCommand::Attest { run, digest } => {
