@@ -23,7 +23,7 @@ pub struct Config {
     /// Time-weighted fidelity.
     pub twf: TwfConfig,
     /// Strata and their TWF floors, best first.
-    pub strata: Vec<Stratum>,
+    pub strata: Vec<StratumRule>,
     /// Proof of marginal utility.
     pub pmu: PmuConfig,
     /// Subnet priority factor.
@@ -47,26 +47,26 @@ impl Default for Config {
             solver: SolverLimits::default(),
             twf: TwfConfig::default(),
             strata: vec![
-                Stratum {
-                    name: "platinum".into(),
+                StratumRule {
+                    stratum: Stratum::Platinum,
                     top_fraction: Some(0.01),
                     min_challenges: 5000,
                     twf_floor: 1.3,
                 },
-                Stratum {
-                    name: "gold".into(),
+                StratumRule {
+                    stratum: Stratum::Gold,
                     top_fraction: Some(0.10),
                     min_challenges: 5000,
                     twf_floor: 1.2,
                 },
-                Stratum {
-                    name: "silver".into(),
+                StratumRule {
+                    stratum: Stratum::Silver,
                     top_fraction: None,
                     min_challenges: 1000,
                     twf_floor: 1.0,
                 },
-                Stratum {
-                    name: "bronze".into(),
+                StratumRule {
+                    stratum: Stratum::Bronze,
                     top_fraction: None,
                     min_challenges: 0,
                     twf_floor: 0.7,
@@ -201,6 +201,8 @@ pub struct TwfConfig {
     pub latency_weight: f64,
     /// Latency threshold in milliseconds. Default 50.
     pub latency_threshold_ms: u64,
+    /// Least `Q` that counts as "on the frontier" for accuracy. Default 1.0.
+    pub accuracy_min_quality: f64,
     /// Lowest TWF. Default 0.5.
     pub min: f64,
     /// Highest TWF. Default 1.5.
@@ -217,6 +219,7 @@ impl Default for TwfConfig {
             uptime_weight: 0.2,
             latency_weight: 0.3,
             latency_threshold_ms: 50,
+            accuracy_min_quality: 1.0,
             min: 0.5,
             max: 1.5,
             start: 0.7,
@@ -224,12 +227,28 @@ impl Default for TwfConfig {
     }
 }
 
-/// A stratum: miners meeting its requirement have at least its TWF floor.
+/// A miner's standing, best first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stratum {
+    /// Top 1 %, 5000+ challenges: floor 1.3.
+    Platinum,
+    /// Top 10 %, 5000+ challenges: floor 1.2.
+    Gold,
+    /// 1000+ challenges: floor 1.0.
+    Silver,
+    /// Newcomers: floor 0.7.
+    Bronze,
+}
+
+/// A stratum's requirement: miners meeting it have at least its TWF floor.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Stratum {
-    /// Name ("platinum", …).
-    pub name: String,
-    /// Required rank: within this top fraction of miners by TWF (None: no rank requirement).
+pub struct StratumRule {
+    /// The stratum granted.
+    pub stratum: Stratum,
+    /// Required rank: within this top fraction by merit (TWF before the floor), measured as a
+    /// share of the epoch's credited work so that extra identities make no room (see
+    /// `score::strata`); None: no rank requirement.
     pub top_fraction: Option<f64>,
     /// Required number of challenges answered.
     pub min_challenges: u64,

@@ -19,6 +19,9 @@
 //!               │           zero-sum), Lemke–Howson
 //!               └─ verify   recomputes feasibility, IR, budget, welfare gap, stability,
 //!                           regret → Verdict with Q (quality bands)
+//!           └─ manifold     version-1 encoding: 256 f32, order- and id-invariant, cosine
+//! score                     TWF, strata, fidelity slash, PMU, SPF, S, 40/60 pools: integer
+//!                           fixed point (10⁻⁹) → exact per-miner emission table
 //! config                    every parameter, defaults from DESIGN.md
 //! ```
 //!
@@ -42,15 +45,27 @@
 //!   their own price. Payments are derived from fills × prices, never stated, so they cannot
 //!   disagree with the fills. Bilateral swaps are priced by the Nash bargaining split with
 //!   configurable `k`.
+//! * **Scoring.** Emission amounts are integers and every scoring step is fixed-point integer
+//!   arithmetic (scale 10⁻⁹, floors, a 256-bit `a·b/c`), so validators compute identical tables;
+//!   the pools sum exactly to the epoch emission (remainder to the largest weight). Identical
+//!   answers form one group that earns one reward, paid to its earliest member: with free
+//!   identities this is the only split of a group that a sybil cannot profit from (see
+//!   [`score`]). The stability pool is weighted by TWF × groups earned, not TWF per identity.
+//! * **Manifold.** Aggregates are exact integers before one conversion to float, and party slots
+//!   are sorted by their features, so the encoding is bit-identical under reordering and
+//!   relabelling; two-player games use a canonical row/column order whose limits are documented
+//!   in [`manifold`].
 //! * **PRNG.** Generators use an owned SplitMix64 so a seed names the same challenge forever.
 //!
 //! # Status
 //!
 //! Done: data model, canonical encoding, all seven classes' instance types, generators for all
 //! seven, reference solvers for swaps, divisible three-party and triangle markets, zero-sum and
-//! bimatrix games, and the verifier for markets and two- and three-player games. Not yet: MILP for
-//! indivisible multi-party markets and bundles, three-player and coalition solvers, coalition
-//! verification, manifold, scoring, consensus.
+//! bimatrix games, the verifier for markets and two- and three-player games, the version-1
+//! manifold ([`manifold`]) and scoring with the epoch's emission split ([`score`]). Not yet: MILP
+//! for indivisible multi-party markets and bundles, three-player and coalition solvers, coalition
+//! verification, per-miner salted relabelling, Yuma consensus and the Merkle root, miner
+//! strategies, benchmarks.
 
 pub mod canonical;
 pub mod challenge;
@@ -59,7 +74,9 @@ pub mod config;
 pub mod error;
 pub mod generate;
 pub mod intent;
+pub mod manifold;
 pub mod quality;
+pub mod score;
 pub mod settlement;
 pub mod solve;
 pub mod units;
