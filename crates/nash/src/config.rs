@@ -380,7 +380,7 @@ pub struct SlashTier {
     pub twf_factor: f64,
 }
 
-/// Yuma consensus parameters (as Bittensor runs it).
+/// Yuma consensus parameters (as Bittensor runs it; see [`crate::consensus`]).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct YumaConfig {

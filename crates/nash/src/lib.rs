@@ -22,6 +22,8 @@
 //!           └─ manifold     version-1 encoding: 256 f32, order- and id-invariant, cosine
 //! score                     TWF, strata, fidelity slash, PMU, SPF, S, 40/60 pools: integer
 //!                           fixed point (10⁻⁹) → exact per-miner emission table
+//!   └─ consensus            Yuma consensus over validators' weights (fixed point 10⁻⁹)
+//!       └─ emission         exact per-account table, running totals, OZ-compatible Merkle tree
 //! config                    every parameter, defaults from DESIGN.md
 //! ```
 //!
@@ -51,6 +53,12 @@
 //!   answers form one group that earns one reward, paid to its earliest member: with free
 //!   identities this is the only split of a group that a sybil cannot profit from (see
 //!   [`score`]). The stability pool is weighted by TWF × groups earned, not TWF per identity.
+//! * **Consensus.** Yuma as subtensor's epoch runs it (stake-weighted median κ, clipping, trust,
+//!   incentive, bond EMA normalised per miner, dividends), in the same 10⁻⁹ fixed point with
+//!   order-independent remainders, so every validator derives the same emission table. The table
+//!   is paid through a Merkle root in `@openzeppelin/merkle-tree`'s exact layout (double-hashed
+//!   `(address, uint256)` leaves sorted by hash, commutative keccak nodes) over running-total
+//!   amounts; [`emission`] carries a shared leaf test vector for the Solidity side.
 //! * **Manifold.** Aggregates are exact integers before one conversion to float, and party slots
 //!   are sorted by their features, so the encoding is bit-identical under reordering and
 //!   relabelling; two-player games use a canonical row/column order whose limits are documented
@@ -62,15 +70,17 @@
 //! Done: data model, canonical encoding, all seven classes' instance types, generators for all
 //! seven, reference solvers for swaps, divisible three-party and triangle markets, zero-sum and
 //! bimatrix games, the verifier for markets and two- and three-player games, the version-1
-//! manifold ([`manifold`]) and scoring with the epoch's emission split ([`score`]). Not yet: MILP
-//! for indivisible multi-party markets and bundles, three-player and coalition solvers, coalition
-//! verification, per-miner salted relabelling, Yuma consensus and the Merkle root, miner
-//! strategies, benchmarks.
+//! manifold ([`manifold`]), scoring with the epoch's emission split ([`score`]), Yuma consensus
+//! ([`consensus`]) and the emission table with its Merkle root and proofs ([`emission`]). Not
+//! yet: MILP for indivisible multi-party markets and bundles, three-player and coalition solvers,
+//! coalition verification, per-miner salted relabelling, miner strategies, benchmarks.
 
 pub mod canonical;
 pub mod challenge;
 pub mod class;
 pub mod config;
+pub mod consensus;
+pub mod emission;
 pub mod error;
 pub mod generate;
 pub mod intent;
