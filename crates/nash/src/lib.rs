@@ -20,6 +20,9 @@
 //!               └─ verify   recomputes feasibility, IR, budget, welfare gap, stability,
 //!                           regret → Verdict with Q (quality bands)
 //!           └─ manifold     version-1 encoding: 256 f32, order- and id-invariant, cosine
+//!           └─ salt         per-miner relabelled views of a challenge and the map back
+//!           └─ strategy     miner strategies for simulations: exact, heuristic, noisy, slow,
+//!                           copier, random
 //! score                     TWF, strata, fidelity slash, PMU, SPF, S, 40/60 pools: integer
 //!                           fixed point (10⁻⁹) → exact per-miner emission table
 //!   └─ consensus            Yuma consensus over validators' weights (fixed point 10⁻⁹)
@@ -71,9 +74,11 @@
 //! seven, reference solvers for swaps, divisible three-party and triangle markets, zero-sum and
 //! bimatrix games, the verifier for markets and two- and three-player games, the version-1
 //! manifold ([`manifold`]), scoring with the epoch's emission split ([`score`]), Yuma consensus
-//! ([`consensus`]) and the emission table with its Merkle root and proofs ([`emission`]). Not
-//! yet: MILP for indivisible multi-party markets and bundles, three-player and coalition solvers,
-//! coalition verification, per-miner salted relabelling, miner strategies, benchmarks.
+//! ([`consensus`]), the emission table with its Merkle root and proofs ([`emission`]), per-miner
+//! salted relabelling ([`salt`]: a copied salted answer fails for the copier; identical-answer
+//! groups use digests of de-salted answers) and miner strategies ([`strategy`]). Not yet: MILP
+//! for indivisible multi-party markets and bundles, three-player and coalition solvers,
+//! coalition verification, benchmarks.
 
 pub mod canonical;
 pub mod challenge;
@@ -86,9 +91,11 @@ pub mod generate;
 pub mod intent;
 pub mod manifold;
 pub mod quality;
+pub mod salt;
 pub mod score;
 pub mod settlement;
 pub mod solve;
+pub mod strategy;
 pub mod units;
 pub mod verify;
 
