@@ -50,7 +50,8 @@ pub struct Challenge {
     pub class: ProblemClass,
     /// The parties involved; for games, player `i` is `parties[i]`.
     pub parties: Vec<PartyId>,
-    /// Fresh randomness per challenge (and, later, per miner) against precomputation.
+    /// Fresh randomness per challenge against precomputation; each miner receives a view
+    /// relabelled by its own salt (see [`crate::salt`]).
     pub salt: Hash32,
     /// Answers after this Unix time (ms) are not accepted.
     pub deadline_ms: u64,
