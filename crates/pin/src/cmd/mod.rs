@@ -3,6 +3,7 @@
 mod deploy;
 mod dev;
 mod gas;
+mod sim;
 mod staking;
 mod status;
 mod token;
@@ -60,6 +61,9 @@ pub(crate) enum Command {
     /// Development chain controls and reports.
     #[command(subcommand)]
     Dev(dev::DevCommand),
+    /// Simulate NASH epochs in process: validators, miners with different strategies,
+    /// verification, scoring, Yuma consensus and the emission root.
+    Sim(sim::Sim),
 }
 
 pub(crate) async fn run(command: Command, ctx: &Context) -> Result<Output> {
@@ -83,6 +87,7 @@ pub(crate) async fn run(command: Command, ctx: &Context) -> Result<Output> {
         Command::Balance(args) => status::balance(args, ctx).await,
         Command::Totals => status::totals(ctx).await,
         Command::Dev(command) => dev::run(command, ctx).await,
+        Command::Sim(args) => sim::run(args),
     }
 }
 
