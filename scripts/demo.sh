@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The protocol demo: deploys PIN on a fresh embedded chain and walks one training run through
-# staking, attestations, the challenge window, the claim and a slash, with the `pin` command.
+# staking, attestations, the challenge window, the claim and a slash, with the `pin` command;
+# then five epochs of the NASH mechanism in process (`pin sim`).
 # Usage: scripts/demo.sh [--rpc-url URL]   (default: the embedded chain in a temporary data dir)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -50,3 +51,6 @@ step "$@" totals
 echo
 echo "== gas of the hot paths"
 "$PIN" dev gas-report
+echo
+echo "== the NASH mechanism: five epochs of validators and miners in process (pin sim)"
+"$PIN" sim --epochs 5

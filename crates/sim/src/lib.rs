@@ -94,6 +94,12 @@ pub struct SimConfig {
 /// 10¹⁸: one whole token in its smallest unit.
 pub const TOKEN: u128 = 1_000_000_000_000_000_000;
 
+/// Serialises an amount in wei as a decimal string: JSON numbers are only exact up to 2⁵³, and
+/// emissions in wei exceed even `u64`.
+fn decimal<S: serde::Serializer>(amount: &u128, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(amount)
+}
+
 impl SimConfig {
     /// Two validators (stakes 60 and 40) and eight miners, one per behaviour: two exact solvers
     /// with different speeds, a fast heuristic, a slightly noisy and a very noisy solver, a slow
@@ -187,8 +193,10 @@ pub struct MinerReport {
     /// Its Yuma incentive share.
     pub incentive: f64,
     /// Emission earned this epoch (smallest unit).
+    #[serde(serialize_with = "decimal")]
     pub earned: u128,
     /// Emission earned since the start.
+    #[serde(serialize_with = "decimal")]
     pub total: u128,
 }
 
@@ -204,8 +212,10 @@ pub struct ValidatorReport {
     /// Dividend share.
     pub dividends: f64,
     /// Emission earned this epoch.
+    #[serde(serialize_with = "decimal")]
     pub earned: u128,
     /// Emission earned since the start.
+    #[serde(serialize_with = "decimal")]
     pub total: u128,
 }
 
@@ -221,6 +231,7 @@ pub struct EpochReport {
     /// Challenges sent this epoch (all validators).
     pub challenges: u64,
     /// Emission paid this epoch.
+    #[serde(serialize_with = "decimal")]
     pub emitted: u128,
     /// Merkle root over the running totals.
     pub root: Hash32,
@@ -398,8 +409,8 @@ impl Simulation {
                         Some(a) => {
                             let map = &views[m].1;
                             let canonical = map.desalt(&a);
-                            let q = verify(&ch, &canonical, reference.as_ref(), &c.mechanism)
-                                .quality;
+                            let q =
+                                verify(&ch, &canonical, reference.as_ref(), &c.mechanism).quality;
                             let latency = latency[m];
                             answered[m] += 1;
                             q_sum[m] += q;
@@ -565,7 +576,11 @@ mod tests {
         assert!(by("heuristic") > by("random"), "{r:#?}");
         // A copied answer was made for another miner's salt: it verifies only where the answer
         // does not depend on the labels (no trade), and then it is a later identical answer.
-        let copier = r.miners.iter().find(|m| m.label == "copier").expect("copier");
+        let copier = r
+            .miners
+            .iter()
+            .find(|m| m.label == "copier")
+            .expect("copier");
         assert_eq!(copier.total, 0, "{copier:?}");
         let exact = r.miners.iter().find(|m| m.label == "exact").expect("exact");
         assert!(exact.frontier * 10 >= exact.answered * 9, "{exact:?}");
@@ -586,6 +601,22 @@ mod tests {
             assert!(verify_proof(&r.root, &leaf(a, *amount), &proof));
             assert!(!verify_proof(&r.root, &leaf(a, amount + 1), &proof));
         }
+    }
+
+    #[test]
+    fn report_json_carries_exact_amounts_as_strings() {
+        let (_, r) = run(quick(5), 1);
+        let v = serde_json::to_value(&r).expect("a report serialises");
+        assert_eq!(
+            v["emitted"],
+            serde_json::Value::String(r.emitted.to_string())
+        );
+        let total = &v["miners"][0]["total"];
+        assert_eq!(total.as_str(), Some(r.miners[0].total.to_string().as_str()));
+        assert!(
+            r.emitted > u128::from(u64::MAX),
+            "the case JSON numbers cannot carry"
+        );
     }
 
     #[test]

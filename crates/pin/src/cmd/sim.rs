@@ -146,8 +146,9 @@ pub(crate) fn run(args: Sim) -> Result<Output> {
     let Some(report) = last else {
         bail!("no epoch ran");
     };
+    let last = serde_json::to_value(&report)?;
     Ok(Output::new(
         table(&report, args.epochs),
-        json!({ "epochs": args.epochs, "roots": roots, "last": report }),
+        json!({ "epochs": args.epochs, "roots": roots, "last": last }),
     ))
 }
