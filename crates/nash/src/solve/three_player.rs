@@ -18,7 +18,8 @@
 //!    the same against the others' mixtures (bilinear equations for three players) and each
 //!    mixture sums to one: a square polynomial system in `x₀ + x₁ + x₂` unknowns. It is solved by
 //!    damped Newton steps with a Levenberg–Marquardt fallback, from the uniform mixture and (when
-//!    every player mixes, so the system is truly nonlinear) from a few seeded starts.
+//!    every player mixes, so the system is truly nonlinear) from a few seeded starts, each with
+//!    the roots already rejected deflated away so that it cannot converge to them again.
 //! 5. **Acceptance.** A root is accepted when its probabilities are non-negative (tiny negatives
 //!    are clamped and each mixture renormalised) and no action, inside or outside the supports,
 //!    earns more than the mixture: the regret, computed exactly as the verifier computes it, is at
@@ -437,8 +438,59 @@ fn solve_linear(a: &mut [f64], b: &mut [f64], n: usize) -> Option<()> {
     b.iter().all(|v| v.is_finite()).then_some(())
 }
 
-/// A root of `sys` from `y` (updated in place), or `None` if the iteration fails.
-fn newton(sys: &System, y: &mut [f64]) -> Option<()> {
+/// The indifference system with known roots deflated away (Farrell, Birkisson and Funke,
+/// 2015): `G(y) = m(y)·F(y)` with `m(y) = Π_r (1/‖y − r‖² + 1)`. `G` has the roots of `F` except
+/// the deflated ones, so Newton started again cannot return to a root already rejected (one
+/// with negative probabilities, say) — plain restarts often fall into the same basin.
+struct Deflated<'a> {
+    sys: &'a System,
+    roots: &'a [Vec<f64>],
+}
+
+impl Deflated<'_> {
+    /// Writes `G` (and its Jacobian if asked); returns `max |F|`, the undeflated residual.
+    fn eval(&self, y: &[f64], g: &mut [f64], mut jac: Option<&mut [f64]>) -> f64 {
+        self.sys.eval(y, g, jac.as_deref_mut());
+        let raw = max_abs(g);
+        if self.roots.is_empty() {
+            return raw;
+        }
+        let n = y.len();
+        let mut m = 1.0;
+        // ∇ ln m, so that ∇m = m · ∇ ln m.
+        let mut grad = vec![0.0; n];
+        for r in self.roots {
+            // Bounded below so that an iterate on a deflated root gives large, finite values.
+            let d2 = y
+                .iter()
+                .zip(r)
+                .map(|(a, b)| (a - b) * (a - b))
+                .sum::<f64>()
+                .max(1e-100);
+            let mr = 1.0 / d2 + 1.0;
+            m *= mr;
+            for i in 0..n {
+                grad[i] += -2.0 * (y[i] - r[i]) / (d2 * d2) / mr;
+            }
+        }
+        if let Some(j) = jac {
+            // J_G = m·J + F·(∇m)ᵀ = m·(J + F·(∇ ln m)ᵀ).
+            for row in 0..n {
+                for col in 0..n {
+                    j[row * n + col] = m * (j[row * n + col] + g[row] * grad[col]);
+                }
+            }
+        }
+        g.iter_mut().for_each(|v| *v *= m);
+        raw
+    }
+}
+
+/// A root of `sys` from `y` (updated in place) that is none of `roots`, or `None` if the
+/// iteration fails. Damped Newton steps on the deflated system, with a Levenberg–Marquardt
+/// step when Newton's is singular or does not reduce the residual.
+fn newton(sys: &System, roots: &[Vec<f64>], y: &mut [f64]) -> Option<()> {
+    let system = Deflated { sys, roots };
     let n = sys.unknowns();
     let mut f = vec![0.0; n];
     let mut jac = vec![0.0; n * n];
@@ -446,11 +498,11 @@ fn newton(sys: &System, y: &mut [f64]) -> Option<()> {
     let mut f_trial = vec![0.0; n];
     let mut mu = 1e-3;
     for _ in 0..MAX_ITERATIONS {
-        sys.eval(y, &mut f, Some(&mut jac));
-        let norm = sum_sq(&f);
-        if max_abs(&f) <= RESIDUAL {
+        let raw = system.eval(y, &mut f, Some(&mut jac));
+        if raw <= RESIDUAL {
             return Some(());
         }
+        let norm = sum_sq(&f);
         // Newton direction with step halving.
         let mut a = jac.clone();
         let mut step: Vec<f64> = f.iter().map(|v| -v).collect();
@@ -461,7 +513,7 @@ fn newton(sys: &System, y: &mut [f64]) -> Option<()> {
                 for i in 0..n {
                     trial[i] = y[i] + t * step[i];
                 }
-                sys.eval(&trial, &mut f_trial, None);
+                system.eval(&trial, &mut f_trial, None);
                 if sum_sq(&f_trial) < norm {
                     y.copy_from_slice(&trial);
                     accepted = true;
@@ -490,7 +542,7 @@ fn newton(sys: &System, y: &mut [f64]) -> Option<()> {
                     for i in 0..n {
                         trial[i] = y[i] + step[i];
                     }
-                    sys.eval(&trial, &mut f_trial, None);
+                    system.eval(&trial, &mut f_trial, None);
                     if sum_sq(&f_trial) < norm {
                         y.copy_from_slice(&trial);
                         mu = (mu / 4.0).max(1e-12);
@@ -520,6 +572,8 @@ fn solve_support(
     let n = sys.unknowns();
     let starts = if sys.linear() { 1 } else { STARTS };
     let mut rng = SplitMix64::new(START_SEED);
+    // Roots found and rejected, deflated away for the next starts.
+    let mut roots: Vec<Vec<f64>> = Vec::new();
     for start in 0..starts {
         let mut y = vec![0.0; n];
         for p in 0..3 {
@@ -535,10 +589,11 @@ fn solve_support(
                 part.iter_mut().for_each(|v| *v /= total);
             }
         }
-        if newton(&sys, &mut y).is_none() {
+        if newton(&sys, &roots, &mut y).is_none() {
             continue;
         }
         if y.iter().any(|&v| v < -NEGATIVE_SLACK) {
+            roots.push(y);
             continue;
         }
         let strategies: [Vec<f64>; 3] = std::array::from_fn(|p| {
