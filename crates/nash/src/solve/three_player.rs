@@ -26,8 +26,10 @@
 //!    most 10⁻⁹ of the payoff range.
 //!
 //! Newton is a local method, so unlike the exact feasibility programs of two-player PNS a root
-//! can be missed; another support triple usually carries an equilibrium that is found. When
-//! the search ends empty or reaches `three_player_max_supports`, the solver reports
+//! can be missed; another support triple usually carries an equilibrium that is found. If the
+//! whole search ends empty, it runs once more with [`RETRY_STARTS`] starts for every support
+//! triple (in a sweep of 20 000 small random games, one needed this). When that ends empty too,
+//! or `three_player_max_supports` is reached (both passes count), the solver reports
 //! [`SolveError::NoEquilibriumFound`]. Everything is deterministic: the only randomness is a
 //! fixed-seed SplitMix64 re-seeded per support triple.
 
@@ -42,9 +44,15 @@ const EPSILON: f64 = 1e-9;
 /// Newton stops when every residual (in payoff-range units) is below this.
 const RESIDUAL: f64 = 1e-13;
 /// Newton/LM iterations per start.
-const MAX_ITERATIONS: usize = 60;
-/// Starts per support triple when every player mixes (the uniform one plus seeded ones).
+const MAX_ITERATIONS: usize = 40;
+/// Consecutive iterations that fail to halve the squared residual before a start is abandoned.
+const STALL: usize = 5;
+/// Starts per support triple in the first pass, when every player mixes (the uniform one plus
+/// seeded ones); a system with a pure player is linear in effect and gets one start.
 const STARTS: usize = 4;
+/// Starts per support triple, whatever its shape, in the second pass (run only when the first
+/// finds nothing: Newton occasionally misses every valid root of every support triple).
+const RETRY_STARTS: usize = 16;
 /// Probabilities this far below zero are clamped to zero; further below, the root is rejected.
 const NEGATIVE_SLACK: f64 = 1e-9;
 /// Seed of the starting points (re-used for every support triple).
@@ -91,6 +99,7 @@ pub fn solve_three_player(
         limit: limits.three_player_max_supports,
         examined: 0,
         sizes: [0; 3],
+        retry: false,
     };
     // Unconditional iterated dominance first: no equilibrium uses a dominated action.
     let mut all: [Vec<usize>; 3] = std::array::from_fn(|p| (0..g.actions[p]).collect());
@@ -113,19 +122,22 @@ pub fn solve_three_player(
         let balance = x.iter().max().copied().unwrap_or(0) - x.iter().min().copied().unwrap_or(0);
         (degenerate, size, balance, *x)
     });
-    for x in profiles {
-        search.sizes = x;
-        match search.level(0, &all) {
-            Ok(Some(strategies)) => {
-                let epsilon = epsilon(g, &strategies);
-                return Ok(ThreePlayerSolution {
-                    strategies,
-                    epsilon,
-                    examined: search.examined,
-                });
+    for retry in [false, true] {
+        search.retry = retry;
+        for &x in &profiles {
+            search.sizes = x;
+            match search.level(0, &all) {
+                Ok(Some(strategies)) => {
+                    let epsilon = epsilon(g, &strategies);
+                    return Ok(ThreePlayerSolution {
+                        strategies,
+                        epsilon,
+                        examined: search.examined,
+                    });
+                }
+                Ok(None) => {}
+                Err(Limit) => return Err(search.failure(true)),
             }
-            Ok(None) => {}
-            Err(Limit) => return Err(search.failure(true)),
         }
     }
     Err(search.failure(false))
@@ -227,9 +239,11 @@ impl Game {
             let mut changed = false;
             for p in 0..3 {
                 let [j, k] = OTHERS[p];
-                let (rj, rk) = (sets[j].clone(), sets[k].clone());
-                let before = sets[p].len();
-                sets[p].retain(|&a| !self.dominated(p, a, &rj, &rk));
+                // Taken out so the others' sets can be borrowed while this one shrinks.
+                let mut own = std::mem::take(&mut sets[p]);
+                let before = own.len();
+                own.retain(|&a| !self.dominated(p, a, &sets[j], &sets[k]));
+                sets[p] = own;
                 if sets[p].len() != before {
                     if fixed.is_some_and(|f| p <= f) {
                         return false;
@@ -256,13 +270,15 @@ struct Search<'a> {
     limit: usize,
     examined: usize,
     sizes: [usize; 3],
+    /// Second pass: more starts per support triple.
+    retry: bool,
 }
 
 impl Search<'_> {
     /// Chooses player `p`'s support among `sets[p]` (players before `p` are fixed).
     fn level(&mut self, p: usize, sets: &[Vec<usize>; 3]) -> Result<Option<[Vec<f64>; 3]>, Limit> {
         if p == 3 {
-            return Ok(solve_support(self.game, self.raw, sets));
+            return Ok(solve_support(self.game, self.raw, sets, self.retry));
         }
         let x = self.sizes[p];
         let pool = &sets[p];
@@ -278,10 +294,10 @@ impl Search<'_> {
             }
             let mut next = sets.clone();
             next[p] = idx.iter().map(|&i| pool[i]).collect();
-            if self.game.prune(&mut next, Some(p), self.sizes) {
-                if let Some(s) = self.level(p + 1, &next)? {
-                    return Ok(Some(s));
-                }
+            if self.game.prune(&mut next, Some(p), self.sizes)
+                && let Some(s) = self.level(p + 1, &next)?
+            {
+                return Ok(Some(s));
             }
             // Advance to the next combination.
             let Some(i) = (0..x).rev().find(|&i| idx[i] < pool.len() - x + i) else {
@@ -307,7 +323,8 @@ impl Search<'_> {
             limit: self.limit,
             tried: format!(
                 "{how}; pure profiles, then supports by total size and balance with conditional dominance, \
-                 Newton/Levenberg–Marquardt from up to {STARTS} starts each"
+                 Newton/Levenberg–Marquardt from up to {STARTS} starts each, then again from \
+                 {RETRY_STARTS}"
             ),
         }
     }
@@ -407,7 +424,8 @@ fn sum_sq(v: &[f64]) -> f64 {
 fn solve_linear(a: &mut [f64], b: &mut [f64], n: usize) -> Option<()> {
     let scale = max_abs(a).max(f64::MIN_POSITIVE);
     for col in 0..n {
-        let pivot = (col..n).max_by(|&r, &s| a[r * n + col].abs().total_cmp(&a[s * n + col].abs()))?;
+        let pivot =
+            (col..n).max_by(|&r, &s| a[r * n + col].abs().total_cmp(&a[s * n + col].abs()))?;
         if a[pivot * n + col].abs() <= 1e-14 * scale {
             return None;
         }
@@ -497,12 +515,25 @@ fn newton(sys: &System, roots: &[Vec<f64>], y: &mut [f64]) -> Option<()> {
     let mut trial = vec![0.0; n];
     let mut f_trial = vec![0.0; n];
     let mut mu = 1e-3;
+    let mut slow = 0;
+    let mut previous = f64::INFINITY;
     for _ in 0..MAX_ITERATIONS {
         let raw = system.eval(y, &mut f, Some(&mut jac));
         if raw <= RESIDUAL {
             return Some(());
         }
         let norm = sum_sq(&f);
+        // Creeping towards a positive local minimum of the residual (no root nearby): Newton
+        // near a root converges quadratically, so a few slow iterations in a row mean failure.
+        if norm > 0.5 * previous {
+            slow += 1;
+            if slow >= STALL {
+                return None;
+            }
+        } else {
+            slow = 0;
+        }
+        previous = norm;
         // Newton direction with step halving.
         let mut a = jac.clone();
         let mut step: Vec<f64> = f.iter().map(|v| -v).collect();
@@ -532,7 +563,7 @@ fn newton(sys: &System, roots: &[Vec<f64>], y: &mut [f64]) -> Option<()> {
                 }
                 jtf[r] = -(0..n).map(|k| jac[k * n + r] * f[k]).sum::<f64>();
             }
-            for _ in 0..12 {
+            for _ in 0..8 {
                 let mut a = jtj.clone();
                 for d in 0..n {
                     a[d * n + d] += mu * (jtj[d * n + d] + 1.0);
@@ -554,7 +585,7 @@ fn newton(sys: &System, roots: &[Vec<f64>], y: &mut [f64]) -> Option<()> {
             }
         }
         // Far-away iterates cannot become probabilities; stop early.
-        if !accepted || y.iter().any(|v| !v.is_finite() || v.abs() > 1e6) {
+        if !accepted || y.iter().any(|v| !v.is_finite() || v.abs() > 1e3) {
             return None;
         }
     }
@@ -567,10 +598,15 @@ fn solve_support(
     game: &Game,
     raw: &ThreePlayerGame,
     s: &[Vec<usize>; 3],
+    retry: bool,
 ) -> Option<[Vec<f64>; 3]> {
     let sys = System::new(game, s);
     let n = sys.unknowns();
-    let starts = if sys.linear() { 1 } else { STARTS };
+    let starts = match (retry, sys.linear()) {
+        (true, _) => RETRY_STARTS,
+        (false, true) => 1,
+        (false, false) => STARTS,
+    };
     let mut rng = SplitMix64::new(START_SEED);
     // Roots found and rejected, deflated away for the next starts.
     let mut roots: Vec<Vec<f64>> = Vec::new();
