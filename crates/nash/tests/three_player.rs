@@ -6,7 +6,7 @@ use nash::challenge::{Challenge, Problem};
 use nash::class::{ProblemClass, ThreePlayerGame};
 use nash::config::{Config, SolverLimits};
 use nash::error::SolveError;
-use nash::generate::{Difficulty, challenge};
+use nash::generate::{Difficulty, SplitMix64, challenge};
 use nash::settlement::{Answer, StrategyProfile};
 use nash::solve::reference;
 use nash::solve::three_player::solve_three_player;
@@ -208,7 +208,7 @@ fn three_player(seed: u64, actions: usize) -> Challenge {
 fn generated_games_verify_with_quality_one() {
     let config = Config::default();
     for actions in 2..=8 {
-        let seeds = if actions <= 5 { 40 } else { 15 };
+        let seeds = if actions <= 5 { 100 } else { 30 };
         for seed in 0..seeds {
             let c = three_player(seed, actions);
             let answer = reference(&c, &config).expect("reference solves");
@@ -216,6 +216,48 @@ fn generated_games_verify_with_quality_one() {
             assert!(v.is_valid(), "{actions} seed {seed}: {:?}", v.violations);
             assert_eq!(v.quality, 1.0, "{actions} actions, seed {seed}: {v:?}");
         }
+    }
+}
+
+#[test]
+fn a_root_near_the_boundary_is_found_by_deflation() {
+    // Generated 2×2×2 game whose only equilibrium is fully mixed with one probability near 0.004;
+    // Newton from the uniform and seeded starts always reached the other root (negative
+    // probabilities) until rejected roots were deflated.
+    let c = three_player(1069, 2);
+    let Problem::ThreePlayer(g) = &c.problem else {
+        unreachable!()
+    };
+    let s = solve_three_player(g, &SolverLimits::default()).expect("solves");
+    assert!(s.strategies.iter().flatten().all(|&p| p > 0.0), "{s:?}");
+    assert!(
+        (s.strategies[1][0] - 0.003_949_077_972_5).abs() < 1e-9,
+        "{s:?}"
+    );
+    assert!(s.epsilon <= 1e-9);
+}
+
+#[test]
+fn random_degenerate_and_uneven_games_verify() {
+    // Uneven action counts (1 to 6 each) and payoffs from small alphabets, so ties, dominance
+    // and equilibrium continua are common; some with 10⁶-scaled payoffs.
+    let config = Config::default();
+    let mut rng = SplitMix64::new(42);
+    for case in 0..2000 {
+        let actions = [0; 3].map(|_| 1 + rng.below(6) as usize);
+        let alphabet = [2, 3, 5, 200, 1_000_000][rng.below(5) as usize];
+        let factor = if rng.below(10) == 0 { 1_000_000 } else { 1 };
+        let len = actions.iter().product();
+        let payoffs = [0; 3].map(|_| {
+            (0..len)
+                .map(|_| rng.below(alphabet) as i64 * factor)
+                .collect()
+        });
+        let g = ThreePlayerGame { actions, payoffs };
+        let s = solve_three_player(&g, &config.solver)
+            .unwrap_or_else(|e| panic!("case {case} {actions:?}: {e}"));
+        let v = verify_three_player(&g, &profile(s.strategies), &config);
+        assert_eq!(v.quality, 1.0, "case {case} {actions:?}: {v:?}");
     }
 }
 
