@@ -262,6 +262,29 @@ fn random_degenerate_and_uneven_games_verify() {
 }
 
 #[test]
+fn payoffs_near_the_limit_with_a_small_range_verify() {
+    // Payoffs within 200 of 10¹²: the verifier measures payoffs from each player's minimum, so
+    // rounding of the raw sums (≈ 10⁻⁴ here) does not swamp ε = 10⁻⁹ of the range.
+    let config = Config::default();
+    let mut rng = SplitMix64::new(1);
+    for case in 0..200 {
+        let payoffs = [0; 3].map(|_| {
+            (0..27)
+                .map(|_| rng.below(200) as i64 + 999_999_999_800)
+                .collect()
+        });
+        let g = ThreePlayerGame {
+            actions: [3, 3, 3],
+            payoffs,
+        };
+        let s =
+            solve_three_player(&g, &config.solver).unwrap_or_else(|e| panic!("case {case}: {e}"));
+        let v = verify_three_player(&g, &profile(s.strategies), &config);
+        assert_eq!(v.quality, 1.0, "case {case}: {v:?}");
+    }
+}
+
+#[test]
 fn a_perturbed_answer_is_caught() {
     let config = Config::default();
     let g = weighted_jordan();

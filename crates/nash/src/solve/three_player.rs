@@ -682,6 +682,7 @@ fn unit_regret(game: &Game, s: &[Vec<usize>; 3], strategies: &[Vec<f64>; 3]) -> 
 fn epsilon(g: &ThreePlayerGame, s: &[Vec<f64>; 3]) -> f64 {
     let mut worst: f64 = 0.0;
     for player in 0..3 {
+        let lo = g.payoffs[player].iter().copied().min().unwrap_or(0);
         let mut by_action = vec![0.0; g.actions[player]];
         for a0 in 0..g.actions[0] {
             for a1 in 0..g.actions[1] {
@@ -691,7 +692,7 @@ fn epsilon(g: &ThreePlayerGame, s: &[Vec<f64>; 3]) -> f64 {
                         .filter(|&q| q != player)
                         .map(|q| s[q][a[q]])
                         .product();
-                    by_action[a[player]] += others * g.at(player, a) as f64;
+                    by_action[a[player]] += others * (g.at(player, a) - lo) as f64;
                 }
             }
         }
