@@ -174,6 +174,10 @@ pub struct SolverLimits {
     pub lh_max_pivots: usize,
     /// Starting labels Lemke–Howson tries before giving up. Default 64.
     pub lh_max_restarts: usize,
+    /// Support candidates the three-player support enumeration examines before giving up (each
+    /// choice of one player's support in the backtracking search counts once). Default
+    /// 2 000 000.
+    pub three_player_max_supports: usize,
 }
 
 impl Default for SolverLimits {
@@ -183,6 +187,7 @@ impl Default for SolverLimits {
             lp_degenerate_switch: 50,
             lh_max_pivots: 20_000,
             lh_max_restarts: 64,
+            three_player_max_supports: 2_000_000,
         }
     }
 }

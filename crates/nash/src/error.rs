@@ -284,6 +284,24 @@ pub enum SolveError {
         /// What failed.
         detail: String,
     },
+    /// A search ended without an equilibrium: its limit was reached, or every candidate it
+    /// could examine failed (possible in degenerate games, where a local equation solver can miss
+    /// solutions).
+    #[error(
+        "{solver}: no equilibrium found for a {actions:?} game after examining {examined} support candidates (limit {limit}; {tried})"
+    )]
+    NoEquilibriumFound {
+        /// Which solver.
+        solver: &'static str,
+        /// Actions of each player.
+        actions: Vec<usize>,
+        /// Support candidates examined.
+        examined: usize,
+        /// The limit on candidates.
+        limit: usize,
+        /// What was tried, in words.
+        tried: String,
+    },
     /// This reference solver does not handle this input (yet); the field is named.
     #[error("{class:?}: reference solver does not handle {what}")]
     Unsupported {

@@ -383,6 +383,29 @@ mod tests {
     }
 
     #[test]
+    fn exact_solves_salted_three_player_views() {
+        let config = Config::default();
+        let ctx = Context {
+            config: &config,
+            copied: None,
+        };
+        let d = Difficulty {
+            parties: 3,
+            ..difficulty()
+        };
+        for seed in 0..10 {
+            let c = challenge(ProblemClass::GeneralGame, seed, &d);
+            assert!(matches!(c.problem, Problem::ThreePlayer(_)));
+            let (view, map) = salt(&c, &[seed as u8; 32]);
+            let exact = Strategy::Exact.answer(&view, &ctx).expect("solves");
+            let v = verify(&c, &map.desalt(&exact), None, &config);
+            assert_eq!(v.quality, 1.0, "seed {seed}: {v:?}");
+            let heuristic = Strategy::Heuristic.answer(&view, &ctx).expect("answers");
+            assert!(verify(&c, &map.desalt(&heuristic), None, &config).is_valid());
+        }
+    }
+
+    #[test]
     fn copier_fails_under_salting() {
         let config = Config::default();
         let (mut caught, mut total) = (0, 0);

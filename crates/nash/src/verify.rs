@@ -652,6 +652,10 @@ pub fn verify_three_player(g: &ThreePlayerGame, p: &StrategyProfile, config: &Co
     let s = &p.strategies;
     let mut regrets = Vec::with_capacity(3);
     for player in 0..3 {
+        // Payoffs are taken relative to the player's smallest one (an exact integer difference;
+        // regrets are unchanged): with payoffs near ±10¹² and a small range, summing the raw
+        // values would lose more than ε of the range to rounding.
+        let lo = g.payoffs[player].iter().copied().min().unwrap_or(0);
         // Payoff of each own action against the others' mixtures.
         let mut by_action = vec![0.0; g.actions[player]];
         for a0 in 0..g.actions[0] {
@@ -662,7 +666,7 @@ pub fn verify_three_player(g: &ThreePlayerGame, p: &StrategyProfile, config: &Co
                         .filter(|&q| q != player)
                         .map(|q| s[q][a[q]])
                         .product();
-                    by_action[a[player]] += others * g.at(player, a) as f64;
+                    by_action[a[player]] += others * (g.at(player, a) - lo) as f64;
                 }
             }
         }

@@ -3,7 +3,6 @@
 use nash::challenge::{Challenge, Problem};
 use nash::class::ProblemClass;
 use nash::config::Config;
-use nash::error::SolveError;
 use nash::generate::{Difficulty, challenge};
 use nash::settlement::{Answer, Settlement};
 use nash::solve::reference;
@@ -78,16 +77,20 @@ fn reference_answers_verify_with_quality_one() {
 }
 
 #[test]
-fn three_player_games_verify_but_have_no_reference_solver_yet() {
+fn three_player_games_have_a_verified_reference() {
+    let config = Config::default();
     let d = Difficulty {
         parties: 3,
         actions: 3,
         ..Difficulty::easy()
     };
-    let c = challenge(ProblemClass::GeneralGame, 5, &d);
-    assert!(matches!(c.problem, Problem::ThreePlayer(_)));
-    let err = reference(&c, &Config::default()).expect_err("not written yet");
-    assert!(matches!(err, SolveError::Unsupported { .. }));
+    for seed in 0..25 {
+        let c = challenge(ProblemClass::GeneralGame, seed, &d);
+        assert!(matches!(c.problem, Problem::ThreePlayer(_)));
+        let answer = reference(&c, &config).expect("reference solves");
+        let v = verify(&c, &answer, Some(&answer), &config);
+        assert_eq!(v.quality, 1.0, "seed {seed}: {v:?}");
+    }
 }
 
 /// A triangle challenge whose reference trades on at least two fills.

@@ -6,14 +6,16 @@
 //! | three-party, resource triangle (divisible) | [`clearing`]: welfare LP per resource, prices from duals | exact after rounding (totally unimodular) |
 //! | zero-sum game | [`zero_sum`]: LP | ~1e-12 |
 //! | bimatrix game | [`lemke_howson`] | checked ε ≤ 1e-9 of the payoff range |
+//! | three-player game | [`three_player`]: pure profiles, then Porter–Nudelman–Shoham support enumeration with Newton/Levenberg–Marquardt | checked ε ≤ 1e-9 of the payoff range |
 //!
 //! Not yet written (they return [`SolveError::Unsupported`]): MILP for indivisible multi-party
-//! markets and bundles, three-player games, coalition formation.
+//! markets and bundles, coalition formation.
 
 pub mod clearing;
 pub mod lemke_howson;
 pub mod lp;
 pub mod swap;
+pub mod three_player;
 pub mod zero_sum;
 
 use crate::challenge::{Challenge, Problem};
@@ -50,7 +52,13 @@ pub fn reference(challenge: &Challenge, config: &Config) -> Result<Answer, Solve
                 strategies: vec![s.row, s.col],
             }))
         }
-        Problem::ThreePlayer(_) => Err(unsupported("three-player games")),
+        Problem::ThreePlayer(g) => {
+            let [s0, s1, s2] = three_player::solve_three_player(g, &config.solver)?.strategies;
+            Ok(Answer::Strategies(StrategyProfile {
+                challenge: id,
+                strategies: vec![s0, s1, s2],
+            }))
+        }
         Problem::Coalition(_) => Err(unsupported("coalition formation")),
     }
 }
