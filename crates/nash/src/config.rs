@@ -297,6 +297,11 @@ pub struct PmuConfig {
     /// Largest share of the discovery pool the easy classes (simple and constrained swaps)
     /// may take together in an epoch: the saturation cap (our choice: 0.25).
     pub saturation_cap: f64,
+    /// Grid mixed strategies are rounded to before answers are compared for identity (our
+    /// choice: 10⁻⁶). Two honest solvers reach the same equilibrium up to the last bits of their
+    /// floats and should group; perturbing a copy far enough to leave its grid cell usually costs
+    /// the 10⁻⁹ ε-regret check (copying across miners is stopped by the per-miner salt anyway).
+    pub identical_strategy_grid: f64,
 }
 
 impl Default for PmuConfig {
@@ -314,6 +319,7 @@ impl Default for PmuConfig {
             max: 5.0,
             uniqueness_bonus: 1.5,
             saturation_cap: 0.25,
+            identical_strategy_grid: 1e-6,
         }
     }
 }

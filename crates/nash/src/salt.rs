@@ -57,6 +57,7 @@
 use crate::canonical::{Canonical, keccak256};
 use crate::challenge::{Challenge, Problem};
 use crate::class::{BimatrixGame, CoalitionGame, MatrixGame, ThreePlayerGame};
+use crate::config::PmuConfig;
 use crate::generate::SplitMix64;
 use crate::settlement::{Answer, Fill, PostedPrice, Settlement, StrategyProfile};
 use crate::units::{ChallengeId, Hash32, IntentId, PartyId};
@@ -368,10 +369,25 @@ impl SaltMap {
     }
 }
 
-/// The digest validators group identical answers by: the canonical hash of the de-salted answer.
+/// The digest validators group identical answers by: the canonical hash of the de-salted answer,
+/// with mixed strategies rounded to [`PmuConfig::identical_strategy_grid`] (settlements are
+/// integers already and compare exactly).
 #[must_use]
-pub fn de_salted_digest(map: &SaltMap, answer: &Answer) -> Hash32 {
-    map.desalt(answer).hash()
+pub fn de_salted_digest(map: &SaltMap, answer: &Answer, pmu: &PmuConfig) -> Hash32 {
+    match map.desalt(answer) {
+        Answer::Strategies(mut p) => {
+            let grid = pmu.identical_strategy_grid;
+            if grid > 0.0 && grid.is_finite() {
+                for x in p.strategies.iter_mut().flatten() {
+                    // Correctly rounded IEEE operations in a fixed order: every validator gets
+                    // the same bits. `+ 0.0` folds −0 into +0.
+                    *x = (*x / grid).round() * grid + 0.0;
+                }
+            }
+            Answer::Strategies(p).hash()
+        }
+        other => other.hash(),
+    }
 }
 
 #[cfg(test)]
@@ -437,6 +453,39 @@ mod tests {
     }
 
     #[test]
+    fn strategies_group_on_the_grid_not_on_the_last_bits() {
+        let config = Config::default();
+        let mut d = difficulty();
+        d.parties = 2;
+        let c = challenge(ProblemClass::GeneralGame, 4, &d);
+        let (view, map) = salt(&c, &miner_salt(1, 4));
+        let Ok(Answer::Strategies(p)) = reference(&view, &config) else {
+            panic!("a bimatrix reference answer");
+        };
+        let nudged = |by: f64| {
+            let mut q = p.clone();
+            // Move mass between the two largest entries: still a probability vector.
+            let s = &mut q.strategies[0];
+            let mut order: Vec<usize> = (0..s.len()).collect();
+            order.sort_by(|&a, &b| s[b].total_cmp(&s[a]));
+            s[order[0]] -= by;
+            s[order[1]] += by;
+            Answer::Strategies(q)
+        };
+        let digest = |a: &Answer| de_salted_digest(&map, a, &config.pmu);
+        let exact = digest(&Answer::Strategies(p.clone()));
+        assert_eq!(digest(&nudged(1e-13)), exact, "float noise groups");
+        assert_ne!(digest(&nudged(1e-3)), exact, "a different profile does not");
+        let mut raw = config.pmu.clone();
+        raw.identical_strategy_grid = 0.0;
+        assert_ne!(
+            de_salted_digest(&map, &nudged(1e-13), &raw),
+            de_salted_digest(&map, &Answer::Strategies(p), &raw),
+            "without a grid the last bits count"
+        );
+    }
+
+    #[test]
     fn independent_market_solutions_share_the_desalted_digest() {
         let config = Config::default();
         let (mut same, mut total) = (0, 0);
@@ -453,7 +502,8 @@ mod tests {
                 }
                 assert_ne!(a.hash(), b.hash(), "salted bytes differ");
                 total += 1;
-                if de_salted_digest(&ma, &a) == de_salted_digest(&mb, &b) {
+                if de_salted_digest(&ma, &a, &config.pmu) == de_salted_digest(&mb, &b, &config.pmu)
+                {
                     same += 1;
                 } else {
                     eprintln!("{class:?} seed {seed}: honest de-salted digests differ");

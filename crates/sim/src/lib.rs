@@ -417,7 +417,7 @@ impl Simulation {
                             frontier[m] += u64::from(q >= 1.0);
                             submissions.push(Submission {
                                 miner: MinerId(m as u32),
-                                answer: de_salted_digest(map, &a),
+                                answer: de_salted_digest(map, &a, &c.mechanism.pmu),
                                 quality: q,
                                 at_ms: latency,
                             });
