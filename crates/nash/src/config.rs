@@ -174,6 +174,9 @@ pub struct SolverLimits {
     pub lh_max_pivots: usize,
     /// Starting labels Lemke–Howson tries before giving up. Default 64.
     pub lh_max_restarts: usize,
+    /// Constraint-generation rounds of the least-core LP (coalition formation) before giving
+    /// up. Default 200.
+    pub least_core_max_rounds: usize,
 }
 
 impl Default for SolverLimits {
@@ -183,6 +186,7 @@ impl Default for SolverLimits {
             lp_degenerate_switch: 50,
             lh_max_pivots: 20_000,
             lh_max_restarts: 64,
+            least_core_max_rounds: 200,
         }
     }
 }

@@ -6,11 +6,13 @@
 //! | three-party, resource triangle (divisible) | [`clearing`]: welfare LP per resource, prices from duals | exact after rounding (totally unimodular) |
 //! | zero-sum game | [`zero_sum`]: LP | ~1e-12 |
 //! | bimatrix game | [`lemke_howson`] | checked ε ≤ 1e-9 of the payoff range |
+//! | coalition formation | [`coalition`]: DP over subsets (`3ⁿ`, n ≤ 16) for the structure, least-core LP by constraint generation for the split | exact structure; split rounded to integers |
 //!
 //! Not yet written (they return [`SolveError::Unsupported`]): MILP for indivisible multi-party
-//! markets and bundles, three-player games, coalition formation.
+//! markets and bundles, three-player games.
 
 pub mod clearing;
+pub mod coalition;
 pub mod lemke_howson;
 pub mod lp;
 pub mod swap;
@@ -51,6 +53,8 @@ pub fn reference(challenge: &Challenge, config: &Config) -> Result<Answer, Solve
             }))
         }
         Problem::ThreePlayer(_) => Err(unsupported("three-player games")),
-        Problem::Coalition(_) => Err(unsupported("coalition formation")),
+        Problem::Coalition(g) => {
+            coalition::solve_coalition(id, g, &config.solver).map(Answer::Coalitions)
+        }
     }
 }
