@@ -1,6 +1,7 @@
 //! Coalition formation end to end: hand-computed games, generated games up to 16 players, and
 //! perturbed answers the verifier must catch.
 
+use nash::Canonical;
 use nash::challenge::{Challenge, Problem};
 use nash::class::{CoalitionGame, ProblemClass};
 use nash::config::{Config, SolverLimits};
@@ -359,4 +360,37 @@ fn sixteen_player_timings() {
         "16 players: DP {dp:?}, least core {lc:?} ({} rounds, {} rows, ε {:.3}), verify {vt:?}",
         core.rounds, core.rows, core.epsilon
     );
+}
+
+#[test]
+fn salted_views_desalt_to_quality_one_and_copies_fail() {
+    let config = Config::default();
+    let (mut copies, mut caught) = (0, 0);
+    for (seed, n) in [(1, 6), (2, 9), (3, 12), (4, 16), (5, 7), (6, 11)] {
+        let (c, _) = coalition_challenge(seed, n);
+        let canon = reference(&c, &config).expect("solves");
+        let salt = |miner: u8| {
+            let mut s = [miner; 32];
+            s[..8].copy_from_slice(&seed.to_be_bytes());
+            nash::salt::salt(&c, &s)
+        };
+        let (va, ma) = salt(1);
+        let (_, mb) = salt(2);
+        let a = reference(&va, &config).expect("view solves");
+        let honest = ma.desalt(&a);
+        let v = verify(&c, &honest, Some(&canon), &config);
+        assert_eq!(v.quality, 1.0, "n {n}: {v:?}");
+        assert_eq!(
+            nash::salt::de_salted_digest(&ma, &a),
+            honest.hash(),
+            "digest of the de-salted answer"
+        );
+        // Miner 2 copies miner 1's salted bytes.
+        let copied = mb.desalt(&a);
+        copies += 1;
+        if verify(&c, &copied, Some(&canon), &config).quality < 1.0 {
+            caught += 1;
+        }
+    }
+    assert_eq!(caught, copies, "copied salted coalition answers must fail");
 }
