@@ -67,7 +67,8 @@ pub enum Violation {
         /// The class.
         class: ProblemClass,
     },
-    /// No verifier for this class exists yet.
+    /// No verifier for this class exists yet (every class has one now; kept so published
+    /// verdicts keep their schema).
     #[error("answers to class {class:?} cannot be verified yet")]
     NotVerifiable {
         /// The class.
@@ -304,7 +305,8 @@ pub struct Verdict {
     /// What was measured.
     pub metrics: Metrics,
     /// Relative gap to the reference (welfare shortfall, or ε / exploitability over the payoff
-    /// range); `None` when it could not be computed.
+    /// range; for coalitions the larger of the welfare shortfall and the excess blocking gain
+    /// over the reference welfare); `None` when it could not be computed.
     pub gap: Option<f64>,
     /// Quality `Q` ∈ [0, 1]: 0 with any violation, else by the bands of the gap.
     pub quality: f64,
@@ -1151,6 +1153,37 @@ mod tests {
         assert_eq!(v.quality, 0.95, "{v:?}");
         let bad = verify_zero_sum(&g, &p(vec![f64::NAN, 1.0], vec![0.5, 0.5]), &config);
         assert!(matches!(bad.violations[0], Violation::Malformed { .. }));
+    }
+
+    #[test]
+    fn gray_code_blocking_gain_matches_direct_sums() {
+        let mut rng = crate::generate::SplitMix64::new(11);
+        for n in 1..=8usize {
+            let g = CoalitionGame {
+                players: n,
+                values: (0..1usize << n)
+                    .map(|s| if s == 0 { 0 } else { rng.range(0, 200) as i64 })
+                    .collect(),
+            };
+            let a = CoalitionAnswer {
+                challenge: ChallengeId(1),
+                structure: vec![(1u32 << n) - 1],
+                payoffs: (0..n).map(|_| rng.range(0, 60) as i64 - 10).collect(),
+            };
+            let (_, m) = measure_coalition(&g, &a);
+            let mut best = (0i128, None);
+            for s in 1..1usize << n {
+                let paid: i128 = (0..n)
+                    .filter(|&i| s >> i & 1 == 1)
+                    .map(|i| i128::from(a.payoffs[i]))
+                    .sum();
+                let e = i128::from(g.values[s]) - paid;
+                if e > best.0 {
+                    best = (e, Some(s as u32));
+                }
+            }
+            assert_eq!((m.max_blocking_gain, m.blocking_coalition), best, "n {n}");
+        }
     }
 
     #[test]
