@@ -178,6 +178,9 @@ pub struct SolverLimits {
     /// choice of one player's support in the backtracking search counts once). Default
     /// 2 000 000.
     pub three_player_max_supports: usize,
+    /// Constraint-generation rounds of the least-core LP (coalition formation) before giving
+    /// up. Default 200.
+    pub least_core_max_rounds: usize,
 }
 
 impl Default for SolverLimits {
@@ -188,6 +191,7 @@ impl Default for SolverLimits {
             lh_max_pivots: 20_000,
             lh_max_restarts: 64,
             three_player_max_supports: 2_000_000,
+            least_core_max_rounds: 200,
         }
     }
 }

@@ -397,4 +397,51 @@ pub enum SettlementError {
         /// The sum.
         sum: f64,
     },
+    /// A coalition answer has more coalitions than the game has players (so some are empty or
+    /// overlap; rejected before anything else is looked at).
+    #[error("structure: {found} coalitions given, the game has {players} players")]
+    CoalitionCount {
+        /// Players in the game.
+        players: usize,
+        /// Coalitions given.
+        found: usize,
+    },
+    /// A coalition is the empty mask.
+    #[error("structure[{index}] is empty")]
+    EmptyCoalition {
+        /// Index of the coalition.
+        index: usize,
+    },
+    /// A coalition names players the game does not have.
+    #[error("structure[{index}] = {mask:#x} names players beyond the game's {players}")]
+    CoalitionOutsideGame {
+        /// Index of the coalition.
+        index: usize,
+        /// Its bitmask.
+        mask: u32,
+        /// Players in the game.
+        players: usize,
+    },
+    /// Two coalitions share a player.
+    #[error("structure[{index}] overlaps an earlier coalition in player {player}")]
+    CoalitionOverlap {
+        /// Index of the later coalition.
+        index: usize,
+        /// The lowest shared player.
+        player: usize,
+    },
+    /// A player is in no coalition.
+    #[error("structure: player {player} is in no coalition")]
+    PlayerUncovered {
+        /// The player.
+        player: usize,
+    },
+    /// The payoff vector does not have one entry per player.
+    #[error("payoffs: {found} given, the game has {players} players")]
+    PayoffCount {
+        /// Players in the game.
+        players: usize,
+        /// Payoffs given.
+        found: usize,
+    },
 }

@@ -13,12 +13,14 @@
 //!   └─ intent               buy/sell/defer intents, valuations, validation, best responses
 //!       └─ class            the seven problem classes, PMU table, instance types
 //!           └─ challenge    a class + instance + parties + salt + deadline
-//!           └─ settlement   fills + posted prices; strategy profiles; answers
+//!           └─ settlement   fills + posted prices; strategy profiles; coalition
+//!                           structures + payoffs; answers
 //!               ├─ generate seeded synthetic challenges per class (own SplitMix64)
 //!               ├─ solve    reference solvers: swap closed form, simplex LP (clearing,
-//!               │           zero-sum), Lemke–Howson, three-player support enumeration
+//!               │           zero-sum), Lemke–Howson, three-player support enumeration,
+//!               │           coalition DP + least core
 //!               └─ verify   recomputes feasibility, IR, budget, welfare gap, stability,
-//!                           regret → Verdict with Q (quality bands)
+//!                           regret, core stability → Verdict with Q (quality bands)
 //!           └─ manifold     version-1 encoding: 256 f32, order- and id-invariant, cosine
 //!           └─ salt         per-miner relabelled views of a challenge and the map back
 //!           └─ strategy     miner strategies for simulations: exact, heuristic, noisy, slow,
@@ -72,13 +74,14 @@
 //!
 //! Done: data model, canonical encoding, all seven classes' instance types, generators for all
 //! seven, reference solvers for swaps, divisible three-party and triangle markets, zero-sum,
-//! bimatrix and three-player games, the verifier for markets and two- and three-player games, the version-1
+//! bimatrix and three-player games and coalition formation (optimal structure by DP over
+//! subsets, least-core split), the verifier for markets, two- and three-player games and
+//! coalitions, the version-1
 //! manifold ([`manifold`]), scoring with the epoch's emission split ([`score`]), Yuma consensus
 //! ([`consensus`]), the emission table with its Merkle root and proofs ([`emission`]), per-miner
 //! salted relabelling ([`salt`]: a copied salted answer fails for the copier; identical-answer
 //! groups use digests of de-salted answers) and miner strategies ([`strategy`]). Not yet: MILP
-//! for indivisible multi-party markets and bundles, the coalition solver, coalition
-//! verification, benchmarks.
+//! for indivisible multi-party markets and bundles, benchmarks.
 
 pub mod canonical;
 pub mod challenge;
@@ -104,5 +107,5 @@ pub use challenge::{Challenge, Problem};
 pub use class::ProblemClass;
 pub use config::Config;
 pub use error::{Error, Result};
-pub use settlement::{Answer, Settlement, StrategyProfile};
+pub use settlement::{Answer, CoalitionAnswer, Settlement, StrategyProfile};
 pub use verify::{Verdict, Violation, verify};

@@ -18,8 +18,7 @@
 //!   the view's table is `−Aᵀ` under the permutations).
 //! * **Three-player games:** each player's actions are permuted and the players are reordered.
 //! * **Coalition games:** players are reordered (the value table is re-indexed by bitmask) and
-//!   relabelled. There is no answer type for this class yet, so [`SaltMap::desalt`] passes
-//!   answers through unchanged.
+//!   relabelled; de-salting maps every coalition mask and payoff back to canonical players.
 //!
 //! # How validators use it
 //!
@@ -27,8 +26,9 @@
 //!   map.desalt(answer), reference)`. The reference solution of any view, de-salted, verifies with
 //!   `Q = 1` (tested).
 //! * **Copying.** A miner that copies another miner's salted answer submits bytes made for the
-//!   other view; de-salted under *its own* map they name intents that do not exist (markets) or
-//!   put probability on the wrong actions (games), so the answer fails or scores `Q < 1`. On the
+//!   other view; de-salted under *its own* map they name intents that do not exist (markets),
+//!   put probability on the wrong actions (games) or group and pay the wrong players (coalition
+//!   games), so the answer fails or scores `Q < 1`. On the
 //!   generated test set every copied market answer fails and every copied game answer (non-trivial
 //!   instances) loses quality — see the tests for the rates.
 //! * **Identical answers.** Identical-answer groups for [`crate::score::epoch`] are formed from
@@ -59,7 +59,7 @@ use crate::challenge::{Challenge, Problem};
 use crate::class::{BimatrixGame, CoalitionGame, MatrixGame, ThreePlayerGame};
 use crate::config::PmuConfig;
 use crate::generate::SplitMix64;
-use crate::settlement::{Answer, Fill, PostedPrice, Settlement, StrategyProfile};
+use crate::settlement::{Answer, CoalitionAnswer, Fill, PostedPrice, Settlement, StrategyProfile};
 use crate::units::{ChallengeId, Hash32, IntentId, PartyId};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -81,8 +81,8 @@ enum MapKind {
         order: Vec<usize>,
         actions: Vec<Vec<usize>>,
     },
-    /// No answer type: answers pass through.
-    Opaque,
+    /// View player `v` is canonical player `order[v]` (coalition games).
+    Players(Vec<usize>),
 }
 
 fn rng_for(challenge: &Challenge, salt: &[u8; 32]) -> SplitMix64 {
@@ -280,7 +280,7 @@ pub fn salt(challenge: &Challenge, salt: &[u8; 32]) -> (Challenge, SaltMap) {
                 .iter()
                 .map(|&p| parties[&challenge.parties[p]])
                 .collect();
-            MapKind::Opaque
+            MapKind::Players(order)
         }
     };
     (
@@ -358,6 +358,33 @@ impl SaltMap {
                     strategies,
                 })
             }
+            (MapKind::Players(order), Answer::Coalitions(c)) => {
+                let n = order.len();
+                let fits =
+                    c.payoffs.len() == n && c.structure.iter().all(|&m| u64::from(m) >> n == 0);
+                if !fits {
+                    return answer.clone();
+                }
+                let mut structure: Vec<u32> = c
+                    .structure
+                    .iter()
+                    .map(|&m| {
+                        (0..n)
+                            .filter(|&v| m >> v & 1 == 1)
+                            .fold(0u32, |acc, v| acc | 1 << order[v])
+                    })
+                    .collect();
+                structure.sort_unstable();
+                let mut payoffs = vec![0; n];
+                for (v, &x) in c.payoffs.iter().enumerate() {
+                    payoffs[order[v]] = x;
+                }
+                Answer::Coalitions(CoalitionAnswer {
+                    challenge: c.challenge,
+                    structure,
+                    payoffs,
+                })
+            }
             _ => answer.clone(),
         }
     }
@@ -408,6 +435,7 @@ mod tests {
             ProblemClass::ResourceTriangle,
             ProblemClass::ZeroSumGame,
             ProblemClass::GeneralGame,
+            ProblemClass::CoalitionFormation,
         ]
     }
 

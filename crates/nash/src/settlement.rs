@@ -1,4 +1,5 @@
-//! Answers: market settlements (fills and prices) and game strategy profiles.
+//! Answers: market settlements (fills and prices), game strategy profiles and coalition
+//! structures with payoff splits.
 //!
 //! A [`Settlement`] lists *fills* — a quantity moving from a supply intent (sell or defer) to a
 //! buy intent in one slot — and a *posted price per intent*. Payments follow from them and are
@@ -20,6 +21,10 @@
 //! ```
 //!
 //! A game answer is `{ "challenge": 4, "strategies": [[0.5, 0.5], [0.5, 0.5]] }`.
+//!
+//! A coalition answer names a partition of the players as bitmasks (player `i` is bit `i`) and
+//! an integer payoff per player: `{ "challenge": 5, "structure": [3, 4], "payoffs": [6, 4, 2] }`
+//! (players 0 and 1 together, player 2 alone).
 
 use crate::canonical::{Canonical, Writer};
 use crate::config::SettlementRules;
@@ -195,6 +200,85 @@ impl Canonical for StrategyProfile {
     }
 }
 
+/// A coalition structure and a split of each coalition's value: the answer to a coalition
+/// formation challenge.
+///
+/// Payoffs are integers in the game's value units, so efficiency (`Σ_{i∈C} payoffs[i] = v(C)`)
+/// and every blocking check are exact integer arithmetic.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CoalitionAnswer {
+    /// The challenge answered.
+    pub challenge: ChallengeId,
+    /// Disjoint, non-empty coalitions covering every player, as bitmasks (player `i` is bit `i`;
+    /// a set: order carries no meaning).
+    pub structure: Vec<u32>,
+    /// One payoff per player.
+    pub payoffs: Vec<i64>,
+}
+
+impl CoalitionAnswer {
+    /// Checks the shape against a game of `players` players: one payoff per player, and the
+    /// structure a partition (no empty coalition, no player beyond the game, no overlap, nobody
+    /// left out). The first problem found is returned, naming the field.
+    pub fn validate(&self, players: usize) -> Result<(), SettlementError> {
+        if self.payoffs.len() != players {
+            return Err(SettlementError::PayoffCount {
+                players,
+                found: self.payoffs.len(),
+            });
+        }
+        // More coalitions than players cannot be a partition; checked first so that the loop
+        // below is bounded by the game, not by the answer.
+        if self.structure.len() > players {
+            return Err(SettlementError::CoalitionCount {
+                players,
+                found: self.structure.len(),
+            });
+        }
+        let all: u64 = 1u64
+            .checked_shl(u32::try_from(players).unwrap_or(u32::MAX))
+            .map_or(u64::MAX, |b| b - 1);
+        let mut covered: u64 = 0;
+        for (index, &mask) in self.structure.iter().enumerate() {
+            if mask == 0 {
+                return Err(SettlementError::EmptyCoalition { index });
+            }
+            if u64::from(mask) & !all != 0 {
+                return Err(SettlementError::CoalitionOutsideGame {
+                    index,
+                    mask,
+                    players,
+                });
+            }
+            let shared = covered & u64::from(mask);
+            if shared != 0 {
+                return Err(SettlementError::CoalitionOverlap {
+                    index,
+                    player: shared.trailing_zeros() as usize,
+                });
+            }
+            covered |= u64::from(mask);
+        }
+        let missing = all & !covered;
+        if missing != 0 {
+            return Err(SettlementError::PlayerUncovered {
+                player: missing.trailing_zeros() as usize,
+            });
+        }
+        Ok(())
+    }
+}
+
+impl Canonical for CoalitionAnswer {
+    const DOMAIN: &'static str = "coalitions";
+
+    fn encode_body(&self, w: &mut Writer) {
+        w.u64(self.challenge.0);
+        w.set(&self.structure, |w, m| w.u32(*m));
+        w.seq(&self.payoffs, |w, x| w.i64(*x));
+    }
+}
+
 /// A miner's answer to a challenge.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -203,6 +287,8 @@ pub enum Answer {
     Settlement(Settlement),
     /// For game classes.
     Strategies(StrategyProfile),
+    /// For coalition formation.
+    Coalitions(CoalitionAnswer),
 }
 
 impl Answer {
@@ -212,6 +298,7 @@ impl Answer {
         match self {
             Answer::Settlement(s) => s.challenge,
             Answer::Strategies(s) => s.challenge,
+            Answer::Coalitions(c) => c.challenge,
         }
     }
 }
@@ -228,6 +315,10 @@ impl Canonical for Answer {
             Answer::Strategies(s) => {
                 w.u8(1);
                 w.bytes(&s.canonical_bytes());
+            }
+            Answer::Coalitions(c) => {
+                w.u8(2);
+                w.bytes(&c.canonical_bytes());
             }
         }
     }
@@ -258,6 +349,76 @@ mod tests {
         )
         .expect("parses");
         assert_eq!(a.challenge(), ChallengeId(4));
+    }
+
+    #[test]
+    fn coalition_answer_parses_hashes_as_a_set_and_names_bad_fields() {
+        let a: Answer = serde_json::from_str(
+            r#"{"type":"coalitions","challenge":5,"structure":[3,4],"payoffs":[6,4,2]}"#,
+        )
+        .expect("parses");
+        assert_eq!(a.challenge(), ChallengeId(5));
+        let Answer::Coalitions(c) = &a else {
+            panic!("coalitions")
+        };
+        assert_eq!(c.validate(3), Ok(()));
+        let mut r = c.clone();
+        r.structure.reverse();
+        assert_eq!(r.hash(), c.hash());
+        assert_eq!(Answer::Coalitions(r.clone()).hash(), a.hash());
+        r.payoffs.swap(0, 1);
+        assert_ne!(r.hash(), c.hash());
+        let with = |structure: Vec<u32>, payoffs: Vec<i64>| CoalitionAnswer {
+            challenge: ChallengeId(5),
+            structure,
+            payoffs,
+        };
+        assert_eq!(
+            with(vec![3, 4], vec![1, 2]).validate(3),
+            Err(SettlementError::PayoffCount {
+                players: 3,
+                found: 2
+            })
+        );
+        assert_eq!(
+            with(vec![1, 2, 4, 0], vec![0; 3]).validate(3),
+            Err(SettlementError::CoalitionCount {
+                players: 3,
+                found: 4
+            })
+        );
+        assert_eq!(
+            with(vec![3, 0], vec![0; 3]).validate(3),
+            Err(SettlementError::EmptyCoalition { index: 1 })
+        );
+        assert_eq!(
+            with(vec![3, 12], vec![0; 3]).validate(3),
+            Err(SettlementError::CoalitionOutsideGame {
+                index: 1,
+                mask: 12,
+                players: 3
+            })
+        );
+        assert_eq!(
+            with(vec![3, 6], vec![0; 3]).validate(3),
+            Err(SettlementError::CoalitionOverlap {
+                index: 1,
+                player: 1
+            })
+        );
+        assert_eq!(
+            with(vec![1, 4], vec![0; 3]).validate(3),
+            Err(SettlementError::PlayerUncovered { player: 1 })
+        );
+        assert_eq!(
+            with(vec![u32::MAX], vec![0; 16]).validate(16),
+            Err(SettlementError::CoalitionOutsideGame {
+                index: 0,
+                mask: u32::MAX,
+                players: 16
+            })
+        );
+        assert_eq!(with(vec![0xFFFF], vec![0; 16]).validate(16), Ok(()));
     }
 
     #[test]

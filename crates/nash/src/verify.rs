@@ -17,18 +17,24 @@
 //!   (reported; zero for a competitive equilibrium);
 //! * games: every player's **regret**, ε relative to the payoff range, and for zero-sum games the
 //!   **exploitability** (duality gap).
+//! * coalition formation: the structure is a **partition**; **welfare** `Σ v(C)` and its gap to
+//!   the reference structure's; **efficiency** (each coalition pays out exactly its value);
+//!   **individual rationality** (`x_i ≥ v({i})`); **core stability**, the largest gain
+//!   `max_S v(S) − x(S)` of a blocking coalition, over all `2ⁿ` coalitions in one Gray-code pass.
 //!
-//! Market arithmetic is exact (integers); game arithmetic is IEEE-754 in a fixed order. The
+//! Market and coalition arithmetic is exact (integers); game arithmetic is IEEE-754 in a fixed order. The
 //! verifier returns a [`Verdict`] for any input and never panics: every violation is listed, and
 //! any violation sets `Q = 0`.
 
 use crate::challenge::{Challenge, Problem};
-use crate::class::{BimatrixGame, MarketInstance, MatrixGame, ProblemClass, ThreePlayerGame};
+use crate::class::{
+    BimatrixGame, CoalitionGame, MarketInstance, MatrixGame, ProblemClass, ThreePlayerGame,
+};
 use crate::config::Config;
 use crate::error::{InstanceError, SettlementError};
 use crate::intent::Intent;
 use crate::quality::quality;
-use crate::settlement::{Answer, Settlement, StrategyProfile};
+use crate::settlement::{Answer, CoalitionAnswer, Settlement, StrategyProfile};
 use crate::solve::lemke_howson::relative_regret;
 use crate::solve::swap::{bargaining_price, swap_parties};
 use crate::units::{ChallengeId, IntentId, Money, PartyId, Price, Quantity, ResourceKind};
@@ -61,7 +67,8 @@ pub enum Violation {
         /// The class.
         class: ProblemClass,
     },
-    /// No verifier for this class exists yet.
+    /// No verifier for this class exists yet (every class has one now; kept so published
+    /// verdicts keep their schema).
     #[error("answers to class {class:?} cannot be verified yet")]
     NotVerifiable {
         /// The class.
@@ -194,6 +201,26 @@ pub enum Violation {
         /// Expected (`None` in JSON when no grid price is rational for both sides).
         expected: String,
     },
+    /// A coalition's payoffs do not add up to its value.
+    #[error("coalition {coalition:#x}: payoffs sum to {paid}, its value is {value}")]
+    CoalitionNotEfficient {
+        /// The coalition's bitmask.
+        coalition: u32,
+        /// The sum of its members' payoffs.
+        paid: i128,
+        /// Its value `v(C)`.
+        value: i64,
+    },
+    /// A player gets less than it earns alone.
+    #[error("payoffs[{player}] = {payoff} < {standalone}, the player's value alone")]
+    BelowStandalone {
+        /// The player.
+        player: usize,
+        /// Its payoff.
+        payoff: i64,
+        /// `v({player})`.
+        standalone: i64,
+    },
 }
 
 fn as_message<S: serde::Serializer, E: std::fmt::Display>(e: &E, s: S) -> Result<S::Ok, S::Error> {
@@ -231,6 +258,29 @@ pub struct GameMetrics {
     pub exploitability: Option<f64>,
 }
 
+/// What the verifier measured on a coalition answer (value units of the game).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct CoalitionMetrics {
+    /// Coalitions in the structure.
+    pub coalitions: usize,
+    /// `Σ v(C)` over the structure.
+    pub welfare: i64,
+    /// The welfare the gap is measured against: the reference structure's, or the answer's own
+    /// when that is higher or no valid reference was given.
+    pub reference_welfare: i64,
+    /// Largest gain of a coalition breaking away, `max_S v(S) − x(S)` (≥ 0: the structure's own
+    /// coalitions gain nothing); 0 means the payoffs are in the core.
+    pub max_blocking_gain: i128,
+    /// The coalition with that gain (lowest mask on ties), if positive.
+    pub blocking_coalition: Option<u32>,
+    /// The reference answer's largest blocking gain (its least-core value, rounded), if a valid
+    /// reference was given.
+    pub reference_blocking_gain: Option<i128>,
+    /// Blocking gain tolerated above the reference's: one unit per player, what rounding a
+    /// least-core split to integers can cost.
+    pub blocking_tolerance: i128,
+}
+
 /// Measurements, by kind of problem.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -241,6 +291,8 @@ pub enum Metrics {
     Market(MarketMetrics),
     /// A game answer.
     Game(GameMetrics),
+    /// A coalition structure and split.
+    Coalition(CoalitionMetrics),
 }
 
 /// The verifier's judgement of one answer.
@@ -253,7 +305,8 @@ pub struct Verdict {
     /// What was measured.
     pub metrics: Metrics,
     /// Relative gap to the reference (welfare shortfall, or ε / exploitability over the payoff
-    /// range); `None` when it could not be computed.
+    /// range; for coalitions the larger of the welfare shortfall and the excess blocking gain
+    /// over the reference welfare); `None` when it could not be computed.
     pub gap: Option<f64>,
     /// Quality `Q` ∈ [0, 1]: 0 with any violation, else by the bands of the gap.
     pub quality: f64,
@@ -326,7 +379,13 @@ pub fn verify(
         (Problem::ZeroSum(g), Answer::Strategies(p)) => verify_zero_sum(g, p, config),
         (Problem::Bimatrix(g), Answer::Strategies(p)) => verify_bimatrix(g, p, config),
         (Problem::ThreePlayer(g), Answer::Strategies(p)) => verify_three_player(g, p, config),
-        (Problem::Coalition(_), _) => Verdict::failed(class, Violation::NotVerifiable { class }),
+        (Problem::Coalition(g), Answer::Coalitions(a)) => {
+            let reference = match reference {
+                Some(Answer::Coalitions(r)) if r.challenge == challenge.id => Some(r),
+                _ => None,
+            };
+            verify_coalition(g, a, reference, config)
+        }
         _ => Verdict::failed(class, Violation::WrongAnswerType { class }),
     }
 }
@@ -694,6 +753,118 @@ pub fn verify_three_player(g: &ThreePlayerGame, p: &StrategyProfile, config: &Co
     .grade(config)
 }
 
+/// Verifies a coalition answer to a game. `reference` is the benchmark (the validator's solve);
+/// if it is absent or itself invalid, the answer's own welfare and blocking gain are the best
+/// known. The gap is the larger of the welfare shortfall and the blocking gain beyond the
+/// reference's (plus [`CoalitionMetrics::blocking_tolerance`]), both relative to the reference
+/// welfare. `O(2ⁿ)` for the answer and again for the reference; no solve.
+#[must_use]
+pub fn verify_coalition(
+    g: &CoalitionGame,
+    a: &CoalitionAnswer,
+    reference: Option<&CoalitionAnswer>,
+    config: &Config,
+) -> Verdict {
+    let class = ProblemClass::CoalitionFormation;
+    if let Err(e) = g.validate() {
+        return Verdict::failed(class, Violation::InvalidChallenge { error: e });
+    }
+    if let Err(e) = a.validate(g.players) {
+        return Verdict::failed(class, Violation::Malformed { error: e });
+    }
+    let (violations, mut metrics) = measure_coalition(g, a);
+    let tolerance = g.players as i128;
+    metrics.blocking_tolerance = tolerance;
+    let reference = reference
+        .filter(|r| r.validate(g.players).is_ok())
+        .map(|r| measure_coalition(g, r))
+        .filter(|(v, _)| v.is_empty())
+        .map(|(_, m)| m);
+    if let Some(r) = &reference {
+        metrics.reference_welfare = r.welfare.max(metrics.welfare);
+        metrics.reference_blocking_gain = Some(r.max_blocking_gain);
+    }
+    let scale = (i128::from(metrics.reference_welfare).abs()).max(1) as f64;
+    let welfare_gap =
+        (i128::from(metrics.reference_welfare) - i128::from(metrics.welfare)) as f64 / scale;
+    let excess = metrics
+        .reference_blocking_gain
+        .map_or(0, |r| (metrics.max_blocking_gain - r - tolerance).max(0));
+    let gap = welfare_gap.max(excess as f64 / scale);
+    Verdict {
+        class,
+        violations,
+        metrics: Metrics::Coalition(metrics),
+        gap: Some(gap),
+        quality: 0.0,
+    }
+    .grade(config)
+}
+
+/// Efficiency, individual rationality, welfare and the largest blocking gain of a structurally
+/// valid answer (`a.validate(g.players)` passed).
+fn measure_coalition(g: &CoalitionGame, a: &CoalitionAnswer) -> (Vec<Violation>, CoalitionMetrics) {
+    let mut v = Vec::new();
+    let n = g.players;
+    let x = &a.payoffs;
+    let mut welfare: i64 = 0;
+    for &c in &a.structure {
+        let value = g.values[c as usize];
+        // |v| ≤ 10¹² and at most 16 coalitions: no overflow.
+        welfare += value;
+        let paid: i128 = (0..n)
+            .filter(|&i| c >> i & 1 == 1)
+            .map(|i| i128::from(x[i]))
+            .sum();
+        if paid != i128::from(value) {
+            v.push(Violation::CoalitionNotEfficient {
+                coalition: c,
+                paid,
+                value,
+            });
+        }
+    }
+    for (player, &payoff) in x.iter().enumerate() {
+        let standalone = g.values[1 << player];
+        if payoff < standalone {
+            v.push(Violation::BelowStandalone {
+                player,
+                payoff,
+                standalone,
+            });
+        }
+    }
+    // Gray code: consecutive coalitions differ in one player, so x(S) is updated in O(1) and
+    // all 2ⁿ coalitions cost one pass with no table. S = ∅ gains 0, the floor.
+    let (mut gain, mut blocking) = (0i128, 0usize);
+    let mut paid: i128 = 0;
+    let mut s = 0usize;
+    for k in 1..1usize << n {
+        let i = k.trailing_zeros() as usize;
+        s ^= 1 << i;
+        if s >> i & 1 == 1 {
+            paid += i128::from(x[i]);
+        } else {
+            paid -= i128::from(x[i]);
+        }
+        let e = i128::from(g.values[s]) - paid;
+        if e > gain || (e == gain && e > 0 && s < blocking) {
+            gain = e;
+            blocking = s;
+        }
+    }
+    let metrics = CoalitionMetrics {
+        coalitions: a.structure.len(),
+        welfare,
+        reference_welfare: welfare,
+        max_blocking_gain: gain,
+        blocking_coalition: (gain > 0).then_some(blocking as u32),
+        reference_blocking_gain: None,
+        blocking_tolerance: 0,
+    };
+    (v, metrics)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -986,6 +1157,37 @@ mod tests {
         assert_eq!(v.quality, 0.95, "{v:?}");
         let bad = verify_zero_sum(&g, &p(vec![f64::NAN, 1.0], vec![0.5, 0.5]), &config);
         assert!(matches!(bad.violations[0], Violation::Malformed { .. }));
+    }
+
+    #[test]
+    fn gray_code_blocking_gain_matches_direct_sums() {
+        let mut rng = crate::generate::SplitMix64::new(11);
+        for n in 1..=8usize {
+            let g = CoalitionGame {
+                players: n,
+                values: (0..1usize << n)
+                    .map(|s| if s == 0 { 0 } else { rng.range(0, 200) as i64 })
+                    .collect(),
+            };
+            let a = CoalitionAnswer {
+                challenge: ChallengeId(1),
+                structure: vec![(1u32 << n) - 1],
+                payoffs: (0..n).map(|_| rng.range(0, 60) as i64 - 10).collect(),
+            };
+            let (_, m) = measure_coalition(&g, &a);
+            let mut best = (0i128, None);
+            for s in 1..1usize << n {
+                let paid: i128 = (0..n)
+                    .filter(|&i| s >> i & 1 == 1)
+                    .map(|i| i128::from(a.payoffs[i]))
+                    .sum();
+                let e = i128::from(g.values[s]) - paid;
+                if e > best.0 {
+                    best = (e, Some(s as u32));
+                }
+            }
+            assert_eq!((m.max_blocking_gain, m.blocking_coalition), best, "n {n}");
+        }
     }
 
     #[test]

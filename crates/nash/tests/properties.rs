@@ -7,7 +7,7 @@ use nash::config::{Config, SolverLimits};
 use nash::error::SolveError;
 use nash::generate::{Difficulty, challenge};
 use nash::intent::{Intent, Segment, Side, Valuation};
-use nash::settlement::{Answer, Fill, PostedPrice, Settlement, StrategyProfile};
+use nash::settlement::{Answer, CoalitionAnswer, Fill, PostedPrice, Settlement, StrategyProfile};
 use nash::solve::clearing::solve_clearing;
 use nash::solve::lemke_howson::{relative_regret, solve_bimatrix};
 use nash::solve::lp::{LinearProgram, Relation};
@@ -182,6 +182,29 @@ fn intent(id: u64, party: u32, side: Side, (quantity, valuation): (Quantity, Val
     }
 }
 
+/// Coalition answers with wrong lengths, overlapping, empty or out-of-range masks and extreme
+/// payoffs (as well as, by chance, valid ones).
+fn garbage_coalitions() -> impl Strategy<Value = CoalitionAnswer> {
+    let mask = prop_oneof![1u32..16, 0u32..70_000, any::<u32>()];
+    let payoff = prop_oneof![-50i64..150, Just(i64::MIN), Just(i64::MAX), any::<i64>()];
+    // Generated easy games have 4 players: right-length answers reach the economic checks.
+    (
+        prop_oneof![
+            prop::collection::vec(mask.clone(), 1..5),
+            prop::collection::vec(mask, 0..20)
+        ],
+        prop_oneof![
+            prop::collection::vec(payoff.clone(), 4),
+            prop::collection::vec(payoff, 0..20)
+        ],
+    )
+        .prop_map(|(structure, payoffs)| CoalitionAnswer {
+            challenge: ChallengeId(0),
+            structure,
+            payoffs,
+        })
+}
+
 proptest! {
     #![proptest_config(cases(300))]
 
@@ -322,22 +345,24 @@ fn garbage_settlement() -> impl Strategy<Value = Settlement> {
 proptest! {
     #![proptest_config(cases(300))]
 
-    /// Arbitrary settlements and strategy profiles (NaN, negative, huge, wrong ids, wrong lengths,
-    /// wrong challenge) against every class: always a verdict, Q in [0, 1], Q = 0 with violations.
+    /// Arbitrary settlements, strategy profiles and coalition answers (NaN, negative, huge, wrong
+    /// ids, wrong lengths, overlapping masks, wrong challenge) against every class: always a verdict, Q in [0, 1], Q = 0 with violations.
     #[test]
     fn verifier_never_panics(
         c in class(), seed in 0u64..50,
         mut s in garbage_settlement(),
         strategies in prop::collection::vec(prop::collection::vec(any_f64(), 0..6), 0..4),
         right_id in any::<bool>(),
+        mut coalitions in garbage_coalitions(),
     ) {
         let ch = challenge(c, seed, &Difficulty::easy());
-        if right_id { s.challenge = ch.id; }
+        if right_id { s.challenge = ch.id; coalitions.challenge = ch.id; }
         let config = Config::default();
         let reference = nash::solve::reference(&ch, &config).ok();
         for answer in [
             Answer::Settlement(s.clone()),
             Answer::Strategies(StrategyProfile { challenge: if right_id { ch.id } else { s.challenge }, strategies: strategies.clone() }),
+            Answer::Coalitions(coalitions.clone()),
         ] {
             let v = verify(&ch, &answer, reference.as_ref(), &config);
             prop_assert!((0.0..=1.0).contains(&v.quality));
@@ -348,6 +373,8 @@ proptest! {
         // Garbage as the reference must not break verification of a good answer either.
         if let Some(good) = &reference {
             let v = verify(&ch, good, Some(&Answer::Settlement(s)), &config);
+            prop_assert!((0.0..=1.0).contains(&v.quality));
+            let v = verify(&ch, good, Some(&Answer::Coalitions(coalitions)), &config);
             prop_assert!((0.0..=1.0).contains(&v.quality));
         }
     }

@@ -9,13 +9,14 @@ use nash::solve::reference;
 use nash::units::{ChallengeId, IntentId, PartyId, Price, Quantity};
 use nash::verify::{Metrics, Verdict, Violation, verify};
 
-const SOLVED: [ProblemClass; 6] = [
+const SOLVED: [ProblemClass; 7] = [
     ProblemClass::SimpleSwap,
     ProblemClass::ConstrainedSwap,
     ProblemClass::ThreeParty,
     ProblemClass::ResourceTriangle,
     ProblemClass::ZeroSumGame,
     ProblemClass::GeneralGame,
+    ProblemClass::CoalitionFormation,
 ];
 
 fn difficulties() -> [Difficulty; 3] {
@@ -37,7 +38,7 @@ fn difficulties() -> [Difficulty; 3] {
 fn settlement(a: &Answer) -> Settlement {
     match a {
         Answer::Settlement(s) => s.clone(),
-        Answer::Strategies(_) => panic!("expected a settlement"),
+        other => panic!("expected a settlement, got {other:?}"),
     }
 }
 
@@ -73,7 +74,7 @@ fn reference_answers_verify_with_quality_one() {
             }
         }
     }
-    assert_eq!(checked, 6 * 3 * 25);
+    assert_eq!(checked, 7 * 3 * 25);
 }
 
 #[test]
@@ -330,6 +331,7 @@ fn answer_of_the_wrong_type_or_class_is_rejected() {
         v.violations[..],
         [Violation::WrongAnswerType { .. }]
     ));
+    // Strategies for a coalition game, and a coalition answer for a game.
     let coalition = challenge(ProblemClass::CoalitionFormation, 1, &Difficulty::easy());
     let p = nash::settlement::StrategyProfile {
         challenge: coalition.id,
@@ -338,6 +340,15 @@ fn answer_of_the_wrong_type_or_class_is_rejected() {
     let v = verify(&coalition, &Answer::Strategies(p), None, &config);
     assert!(matches!(
         v.violations[..],
-        [Violation::NotVerifiable { .. }]
+        [Violation::WrongAnswerType { .. }]
+    ));
+    let Answer::Coalitions(mut a) = reference(&coalition, &config).expect("solves") else {
+        panic!("coalition answer")
+    };
+    a.challenge = game.id;
+    let v = verify(&game, &Answer::Coalitions(a), None, &config);
+    assert!(matches!(
+        v.violations[..],
+        [Violation::WrongAnswerType { .. }]
     ));
 }

@@ -7,11 +7,13 @@
 //! | zero-sum game | [`zero_sum`]: LP | ~1e-12 |
 //! | bimatrix game | [`lemke_howson`] | checked ε ≤ 1e-9 of the payoff range |
 //! | three-player game | [`three_player`]: pure profiles, then Porter–Nudelman–Shoham support enumeration with Newton/Levenberg–Marquardt | checked ε ≤ 1e-9 of the payoff range |
+//! | coalition formation | [`coalition`]: DP over subsets (`3ⁿ`, n ≤ 16) for the structure, least-core LP by constraint generation for the split | exact structure; split rounded to integers |
 //!
-//! Not yet written (they return [`SolveError::Unsupported`]): MILP for indivisible multi-party
-//! markets and bundles, coalition formation.
+//! Not yet written (it returns [`SolveError::Unsupported`]): MILP for indivisible multi-party
+//! markets and bundles.
 
 pub mod clearing;
+pub mod coalition;
 pub mod lemke_howson;
 pub mod lp;
 pub mod swap;
@@ -27,10 +29,6 @@ use crate::settlement::{Answer, StrategyProfile};
 pub fn reference(challenge: &Challenge, config: &Config) -> Result<Answer, SolveError> {
     challenge.validate()?;
     let id = challenge.id;
-    let unsupported = |what: &str| SolveError::Unsupported {
-        class: challenge.class,
-        what: what.into(),
-    };
     match &challenge.problem {
         Problem::Market(m) if challenge.class.is_bilateral() => {
             swap::solve_swap(id, m, &config.settlement).map(Answer::Settlement)
@@ -59,6 +57,8 @@ pub fn reference(challenge: &Challenge, config: &Config) -> Result<Answer, Solve
                 strategies: vec![s0, s1, s2],
             }))
         }
-        Problem::Coalition(_) => Err(unsupported("coalition formation")),
+        Problem::Coalition(g) => {
+            coalition::solve_coalition(id, g, &config.solver).map(Answer::Coalitions)
+        }
     }
 }
