@@ -11,7 +11,7 @@
 
 #![allow(missing_docs)]
 
-use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, SamplingMode, criterion_group, criterion_main};
 use nash::class::ProblemClass;
 use nash::config::Config;
 use nash::generate::{Difficulty, challenge};
@@ -42,12 +42,15 @@ fn class_group(c: &mut Criterion, name: &str, class: ProblemClass, sizes: &[usiz
     let config = Config::default();
     let mut group = c.benchmark_group(name);
     for &size in sizes {
-        // Big instances take up to about a second per solve: keep their sample counts small.
+        // Big instances take from a second (zero-sum 400) to several (bimatrix 400) per solve:
+        // keep their sample counts at criterion's minimum, one iteration per sample.
         if size >= 100 {
+            group.sampling_mode(SamplingMode::Flat);
             group.sample_size(10);
             group.warm_up_time(Duration::from_millis(500));
             group.measurement_time(Duration::from_secs(3));
         } else {
+            group.sampling_mode(SamplingMode::Auto);
             group.sample_size(30);
             group.warm_up_time(Duration::from_millis(300));
             group.measurement_time(Duration::from_secs(2));
