@@ -199,8 +199,9 @@ def _gambit_child(a, b, reps, queue):
             res = gbt.nash.lcp_solve(g, rational=False, stop_after=1)
             times.append(time.perf_counter() - t0)
             eq = res.equilibria[0]
-        x = [float(eq[s]) for s in g.players[0].strategies]
-        y = [float(eq[s]) for s in g.players[1].strategies]
+        p0, p1 = list(g.players)
+        x = [float(eq[s]) for s in p0.strategies]
+        y = [float(eq[s]) for s in p1.strategies]
         queue.put({"times_s": times, "row": x, "col": y})
     except Exception as e:  # reported in the table, not fatal
         queue.put({"error": f"{type(e).__name__}: {e}"})

@@ -10,4 +10,9 @@ if [ ! -x "$here/.venv/bin/python" ]; then
 fi
 "$here/.venv/bin/python" -m pip install --quiet --upgrade pip
 "$here/.venv/bin/python" -m pip install --quiet -r "$here/requirements.txt"
-"$here/.venv/bin/python" -c 'import highspy, scipy, numpy, numba, quantecon, pygambit; print("bench/.venv ready: highspy", highspy.__version__ if hasattr(highspy, "__version__") else "?", "scipy", scipy.__version__, "numpy", numpy.__version__, "numba", numba.__version__, "quantecon", quantecon.__version__, "pygambit", pygambit.__version__)'
+"$here/.venv/bin/python" - <<'PY'
+from importlib.metadata import version
+import highspy, scipy, numpy, numba, quantecon, pygambit  # noqa: F401  (fail here, not mid-run)
+print("bench/.venv ready:", ", ".join(f"{p} {version(p)}" for p in
+      ["highspy", "scipy", "numpy", "numba", "quantecon", "pygambit"]))
+PY
