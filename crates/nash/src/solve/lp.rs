@@ -33,6 +33,10 @@ pub enum Relation {
     Ge,
 }
 
+/// A row as returned by [`LinearProgram::row`]: coefficients `(variable, value)`, relation,
+/// right-hand side.
+pub type RowView<'a> = (&'a [(usize, f64)], Relation, f64);
+
 #[derive(Clone, Debug)]
 struct Row {
     coeffs: Vec<(usize, f64)>,
@@ -99,7 +103,7 @@ impl LinearProgram {
     /// Row `i` as `(coefficients (variable, value), relation, right-hand side)`, in the order
     /// rows were added.
     #[must_use]
-    pub fn row(&self, i: usize) -> Option<(&[(usize, f64)], Relation, f64)> {
+    pub fn row(&self, i: usize) -> Option<RowView<'_>> {
         self.rows
             .get(i)
             .map(|r| (r.coeffs.as_slice(), r.relation, r.rhs))
