@@ -53,24 +53,43 @@ pub fn solve_clearing(
             });
         }
     }
-    let resources: BTreeSet<ResourceKind> = market.intents.iter().map(|i| i.resource).collect();
     let mut out = Settlement {
         challenge,
         fills: Vec::new(),
         prices: Vec::new(),
     };
-    for r in resources {
-        let intents: Vec<&Intent> = market.intents.iter().filter(|i| i.resource == r).collect();
+    for intents in by_resource(market) {
         clear_resource(&intents, limits, &mut out)?;
     }
     Ok(out)
 }
 
-fn clear_resource(
-    intents: &[&Intent],
-    limits: &SolverLimits,
-    out: &mut Settlement,
-) -> Result<(), SolveError> {
+/// The welfare LPs that [`solve_clearing`] solves, one per resource in ascending
+/// [`ResourceKind`] order, exactly as built there (no validation; for benchmarking against
+/// external LP solvers on identical programs). Variables: one per compatible (supplier, buyer)
+/// edge, then one per valuation segment in intent order; one equality row per intent with
+/// that resource, in intent order. The optimum is −welfare in units × money.
+#[must_use]
+pub fn clearing_lps(market: &MarketInstance) -> Vec<LinearProgram> {
+    by_resource(market)
+        .iter()
+        .map(|intents| resource_lp(intents).0)
+        .collect()
+}
+
+fn by_resource(market: &MarketInstance) -> Vec<Vec<&Intent>> {
+    let resources: BTreeSet<ResourceKind> = market.intents.iter().map(|i| i.resource).collect();
+    resources
+        .into_iter()
+        .map(|r| market.intents.iter().filter(|i| i.resource == r).collect())
+        .collect()
+}
+
+/// Compatible (supplier index, buyer index, slot) edges.
+type Edges = Vec<(usize, usize, u32)>;
+
+/// The welfare LP of one resource's intents (see the module doc) and its edges.
+fn resource_lp(intents: &[&Intent]) -> (LinearProgram, Edges) {
     let units = |q: Quantity| q.0 as f64 / MICRO as f64;
     // Edges: (supplier index, buyer index, slot).
     let mut edges = Vec::new();
@@ -114,6 +133,15 @@ fn clear_resource(
     for row in rows {
         lp.add_row(row, Relation::Eq, 0.0);
     }
+    (lp, edges)
+}
+
+fn clear_resource(
+    intents: &[&Intent],
+    limits: &SolverLimits,
+    out: &mut Settlement,
+) -> Result<(), SolveError> {
+    let (lp, edges) = resource_lp(intents);
     let sol = lp.solve(limits)?;
 
     // Round edge flows to micro-units, never above either side's quantity.

@@ -33,6 +33,10 @@ pub enum Relation {
     Ge,
 }
 
+/// A row as returned by [`LinearProgram::row`]: coefficients `(variable, value)`, relation,
+/// right-hand side.
+pub type RowView<'a> = (&'a [(usize, f64)], Relation, f64);
+
 #[derive(Clone, Debug)]
 struct Row {
     coeffs: Vec<(usize, f64)>,
@@ -76,6 +80,33 @@ impl LinearProgram {
     #[must_use]
     pub fn num_vars(&self) -> usize {
         self.objective.len()
+    }
+
+    /// The cost vector (minimised), one entry per variable.
+    #[must_use]
+    pub fn costs(&self) -> &[f64] {
+        &self.objective
+    }
+
+    /// The upper bounds, one per variable (`f64::INFINITY` for none; lower bounds are 0).
+    #[must_use]
+    pub fn uppers(&self) -> &[f64] {
+        &self.upper
+    }
+
+    /// Number of rows.
+    #[must_use]
+    pub fn num_rows(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Row `i` as `(coefficients (variable, value), relation, right-hand side)`, in the order
+    /// rows were added.
+    #[must_use]
+    pub fn row(&self, i: usize) -> Option<RowView<'_>> {
+        self.rows
+            .get(i)
+            .map(|r| (r.coeffs.as_slice(), r.relation, r.rhs))
     }
 
     /// Sets the cost of variable `j` (minimised). Out-of-range `j` is ignored.
