@@ -417,6 +417,26 @@ pub fn de_salted_digest(map: &SaltMap, answer: &Answer, pmu: &PmuConfig) -> Hash
     }
 }
 
+/// The identity digests of one challenge's answers, given in arrival order with each miner's map.
+///
+/// Each is [`de_salted_digest`], except that an answer whose *salted* bytes equal an earlier
+/// answer's joins that earlier answer's group: the same bytes made for two different salts are
+/// a copy, even where the copy happens to verify under the copier's map (a coalition game with
+/// a wide core, say, where a relabelled optimum is still optimal). Honest miners never collide
+/// on salted bytes unless their answers do not depend on the labels, and those de-salt to the
+/// same digest anyway, so the rule costs them nothing.
+#[must_use]
+pub fn group_digests(answers: &[(&SaltMap, &Answer)], pmu: &PmuConfig) -> Vec<Hash32> {
+    let mut first: BTreeMap<Hash32, Hash32> = BTreeMap::new();
+    answers
+        .iter()
+        .map(|(map, answer)| {
+            let digest = de_salted_digest(map, answer, pmu);
+            *first.entry(answer.hash()).or_insert(digest)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -574,6 +594,35 @@ mod tests {
         }
         eprintln!("copied salted answers caught: {caught}/{total}");
         assert!(caught * 10 >= total * 9, "caught {caught}/{total}");
+    }
+
+    #[test]
+    fn copies_join_the_group_of_the_answer_they_copied() {
+        let config = Config::default();
+        let mut checked = 0;
+        for class in solvable() {
+            for seed in 0..6 {
+                let c = challenge(class, seed, &difficulty());
+                let views: Vec<_> = (1..=3).map(|m| salt(&c, &miner_salt(m, seed))).collect();
+                let Ok(a) = reference(&views[0].0, &config) else {
+                    continue;
+                };
+                let Ok(b) = reference(&views[1].0, &config) else {
+                    continue;
+                };
+                // Miner 3 sends miner 1's bytes, after both honest answers.
+                let arrivals = [(&views[0].1, &a), (&views[1].1, &b), (&views[2].1, &a)];
+                let g = group_digests(&arrivals, &config.pmu);
+                assert_eq!(
+                    g[2], g[0],
+                    "{class:?} {seed}: the copy joins its source's group"
+                );
+                assert_eq!(g[0], de_salted_digest(&views[0].1, &a, &config.pmu));
+                assert_eq!(g[1], de_salted_digest(&views[1].1, &b, &config.pmu));
+                checked += 1;
+            }
+        }
+        assert!(checked >= 20, "{checked} challenges");
     }
 
     #[test]

@@ -59,6 +59,14 @@
 //! answer, later) therefore earns nothing, as the issue asks; honest miners converging on the
 //! same answer compete on time, which is what the latency part of TWF rewards anyway.
 //!
+//! **Only the best answers earn.** A group earns `S` only if its `Q` is the best `Q` any group
+//! reached on the challenge. Paying every group by its `Q` (0.95 within 0.1 % of the optimum, 0.80
+//! within 1 %) next to "one reward per identical group" would pay a miner more for a slightly wrong
+//! answer of its own than for the right answer someone else sent first, and pay the noisy and the
+//! heuristic miners more than the exact ones (the simulation in `pin-sim` showed exactly that). With
+//! this rule a perturbed copy of the best answer earns nothing, and the lower bands still cost TWF
+//! through the fidelity slash.
+//!
 //! **Saturation cap.** If the easy classes (simple and constrained swaps) take more than
 //! `saturation_cap` (25 %) of ΣS, their scores are scaled down so that they take exactly that
 //! share (no cap when no hard class was solved).
@@ -567,6 +575,10 @@ pub fn epoch(
         let spf = spf(ch.priority, config);
         let easy = ch.class.is_bilateral();
         for (hash, members, q) in valid {
+            // Only the challenge's best answers earn (see the module doc).
+            if q < best {
+                continue;
+            }
             // One reward per group, to its earliest member (see the module doc).
             let mut share = q.times(plain).times(spf).0;
             if Some(*hash) == unique {
@@ -853,30 +865,31 @@ mod tests {
 
     #[test]
     fn epoch_hand_computed() {
-        // Two new miners (TWF 0.7), one three-party challenge: miner 1 first with the best
-        // answer, miner 2 later with a worse one (Q 0.95). Two solvers.
+        // Three new miners (TWF 0.7), one three-party challenge: miner 1 first with a best
+        // answer, miner 3 next with a worse one (Q 0.95), miner 2 last with a different best
+        // answer. Three solvers; only the two best answers earn.
         let c = cfg();
         let ch = ChallengeOutcome {
             class: ProblemClass::ThreeParty,
             priority: None,
-            submissions: vec![sub(1, 1, 1.0, 10), sub(2, 2, 0.95, 20)],
+            submissions: vec![sub(1, 1, 1.0, 10), sub(2, 2, 1.0, 20), sub(3, 3, 0.95, 15)],
         };
         let t = epoch(&c, 1_000_000, &[], &[ch]);
-        // √2 = 1.414213562 (rounded down); PMU plain = 4.5 / √2 = 3.181980516, with the bonus
-        // 6.75 / √2 = 4.772970774. S1 = 0.7 · 4.772970774 = 3.341079541;
-        // S2 = 0.7 · (0.95 · 3.181980516 = 3.022881490) = 2.116017043.
+        // √3 = 1.732050807 (rounded down); PMU plain = 4.5 / √3 = 2.598076212, with the bonus
+        // 6.75 / √3 = 3.897114318. S1 = 0.7 · 3.897114318 = 2.727980022;
+        // S2 = 0.7 · 2.598076212 = 1.818653348; S3 = 0.
         let r: Vec<(u128, u128, u128)> = t
             .rows
             .iter()
             .map(|r| (r.score.0.0, r.stability, r.discovery))
             .collect();
-        assert_eq!(r[0].0, 3_341_079_541);
-        assert_eq!(r[1].0, 2_116_017_043);
-        // Stability 400 000 split by TWF × credit, equal: 200 000 each.
+        assert_eq!(r[0].0, 2_727_980_022);
+        assert_eq!(r[1].0, 1_818_653_348);
+        assert_eq!(r[2], (0, 0, 0), "a worse answer earns nothing");
+        // Stability 400 000 split by TWF × credit between the two that earned: 200 000 each.
         assert_eq!((r[0].1, r[1].1), (200_000, 200_000));
-        // Discovery 600 000 · S1 / (S1 + S2) = 367 346.3 → 367 346, S2's 232 653.7 → 232 653,
-        // and the remainder 1 goes to the larger weight.
-        assert_eq!((r[0].2, r[1].2), (367_347, 232_653));
+        // Discovery 600 000 · S1 / (S1 + S2): exactly 3 : 2.
+        assert_eq!((r[0].2, r[1].2), (360_000, 240_000));
         assert_eq!(total(&t), 1_000_000);
         assert!(t.rows.iter().all(|r| r.twf == Twf(Fixed(700_000_000))));
     }
@@ -907,8 +920,9 @@ mod tests {
         );
         assert_eq!(row(&a, 1), row(&b, 1));
         assert_eq!(row(&a, 3), row(&b, 3));
-        // Two solvers; miner 1 is unique-first: 4.5 · 1.5 / √2, miner 3: 0.8 · 4.5 / √2.
+        // Miner 1 is unique-first with the best answer; miner 3's Q 0.8 answer earns nothing.
         assert!(row(&b, 1).score > row(&b, 3).score);
+        assert_eq!(row(&b, 3).score, Score::default());
     }
 
     #[test]

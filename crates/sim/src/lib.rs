@@ -30,7 +30,7 @@ use nash::config::{Config, Stratum};
 use nash::consensus::{ValidatorId, ValidatorInput, YumaOutput, yuma};
 use nash::emission::{Account, MerkleTree, accumulate, emission_table};
 use nash::generate::{Difficulty, SplitMix64, challenge};
-use nash::salt::{de_salted_digest, salt};
+use nash::salt::{SaltMap, group_digests, salt};
 use nash::score::{
     ChallengeOutcome, Fixed, History, MinerId, MinerInput, Record, Submission, epoch,
 };
@@ -90,6 +90,9 @@ pub struct SimConfig {
     /// The validators.
     pub validators: Vec<ValidatorSpec>,
 }
+
+/// Draws of a market challenge before a trivial (no-trade) one is sent anyway.
+const MAX_DRAWS: usize = 16;
 
 /// 10¹⁸: one whole token in its smallest unit.
 pub const TOKEN: u128 = 1_000_000_000_000_000_000;
@@ -365,9 +368,21 @@ impl Simulation {
                 let class = c.classes[k % c.classes.len()];
                 let id = ChallengeId((self.epoch << 32) | ((v as u64) << 20) | k as u64);
                 let mut rng = SplitMix64::new(c.seed ^ id.0.rotate_left(7));
-                let mut ch: Challenge = challenge(class, rng.next_u64(), &c.difficulty);
-                ch.id = id;
-                let reference = reference(&ch, &c.mechanism).ok();
+                // A market whose reference settlement trades nothing is not sent: "no trade" is
+                // right whatever the labels, so a guess would score like a solution. Real
+                // validators skip such batches the same way (they solve before broadcasting).
+                let mut tries = 0;
+                let (ch, reference) = loop {
+                    let mut ch: Challenge = challenge(class, rng.next_u64(), &c.difficulty);
+                    ch.id = id;
+                    let reference = reference(&ch, &c.mechanism).ok();
+                    tries += 1;
+                    let trivial =
+                        matches!(&reference, Some(Answer::Settlement(s)) if s.fills.is_empty());
+                    if !trivial || tries >= MAX_DRAWS {
+                        break (ch, reference);
+                    }
+                };
                 let views: Vec<_> = (0..n)
                     .map(|m| salt(&ch, &miner_salt(c.seed, v, id, m)))
                     .collect();
@@ -402,6 +417,7 @@ impl Simulation {
                     }
                 }
                 let mut submissions = Vec::new();
+                let mut raw: Vec<(usize, Answer)> = Vec::new();
                 for (m, answer) in answers.into_iter().enumerate() {
                     sent[m] += 1;
                     let record = match answer {
@@ -417,14 +433,29 @@ impl Simulation {
                             frontier[m] += u64::from(q >= 1.0);
                             submissions.push(Submission {
                                 miner: MinerId(m as u32),
-                                answer: de_salted_digest(map, &a, &c.mechanism.pmu),
+                                answer: Hash32::default(),
                                 quality: q,
                                 at_ms: latency,
                             });
+                            raw.push((m, a));
                             Record::answer(q, latency)
                         }
                     };
                     self.histories[v][m].push(record, &c.mechanism.twf);
+                }
+                // Identity digests in arrival order, so a copy of another miner's salted
+                // bytes joins the group of the answer it copied.
+                let mut arrival: Vec<usize> = (0..submissions.len()).collect();
+                arrival.sort_by_key(|&i| (submissions[i].at_ms, i));
+                let sent_answers: Vec<(&SaltMap, &Answer)> = arrival
+                    .iter()
+                    .map(|&i| (&views[raw[i].0].1, &raw[i].1))
+                    .collect();
+                for (&i, digest) in arrival
+                    .iter()
+                    .zip(group_digests(&sent_answers, &c.mechanism.pmu))
+                {
+                    submissions[i].answer = digest;
                 }
                 outcomes.push(ChallengeOutcome {
                     class,
