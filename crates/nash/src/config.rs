@@ -174,6 +174,9 @@ pub struct SolverLimits {
     pub lh_max_pivots: usize,
     /// Starting labels Lemke–Howson tries before giving up. Default 64.
     pub lh_max_restarts: usize,
+    /// Branch-and-bound nodes the market MILP (lots, minimum fills, bundles) explores before it
+    /// stops and returns its best answer so far. Default 5000.
+    pub milp_max_nodes: usize,
 }
 
 impl Default for SolverLimits {
@@ -183,6 +186,7 @@ impl Default for SolverLimits {
             lp_degenerate_switch: 50,
             lh_max_pivots: 20_000,
             lh_max_restarts: 64,
+            milp_max_nodes: 5000,
         }
     }
 }
