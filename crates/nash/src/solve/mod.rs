@@ -13,6 +13,7 @@
 pub mod clearing;
 pub mod lemke_howson;
 pub mod lp;
+pub mod milp;
 pub mod swap;
 pub mod zero_sum;
 
