@@ -11,6 +11,7 @@
 //! markets and bundles, three-player games, coalition formation.
 
 pub mod clearing;
+pub mod indivisible;
 pub mod lemke_howson;
 pub mod lp;
 pub mod milp;
