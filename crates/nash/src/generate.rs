@@ -12,7 +12,9 @@ use crate::class::{
     MarketInstance, MatrixGame, ProblemClass, ThreePlayerGame,
 };
 use crate::intent::{Intent, Segment, Side, Valuation, Window};
-use crate::units::{BundleId, ChallengeId, Hash32, IntentId, MICRO, PartyId, Price, Quantity, ResourceKind};
+use crate::units::{
+    BundleId, ChallengeId, Hash32, IntentId, MICRO, PartyId, Price, Quantity, ResourceKind,
+};
 use serde::{Deserialize, Serialize};
 
 /// SplitMix64 (Steele, Lea and Flood, 2014; the constants of Vigna's reference `splitmix64.c`):

@@ -28,9 +28,9 @@ use crate::config::SolverLimits;
 use crate::error::SolveError;
 use crate::intent::Intent;
 use crate::settlement::{Fill, PostedPrice, Settlement};
+use crate::solve::indivisible::{MilpStats, clear_component};
 use crate::solve::lp::{LinearProgram, Relation};
 use crate::solve::swap::trade_slot;
-use crate::solve::indivisible::{MilpStats, clear_component};
 use crate::units::{BundleId, ChallengeId, MICRO, Price, Quantity, ResourceKind};
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -43,6 +43,8 @@ pub struct MilpStats {
     pub node_limit_hit: bool,
     /// Whether the prices had to be moved off the duals to make everyone individually rational.
     pub repriced: bool,
+    /// Discrete decisions switched off because no linear prices could support them.
+    pub dropped: usize,
 }
 
 fn units(q: Quantity) -> f64 {
@@ -69,8 +71,16 @@ pub(crate) fn clear_component(
 ) -> Result<(), SolveError> {
     // Edges: (supplier index, buyer index, slot).
     let mut edges = Vec::new();
-    for (si, s) in intents.iter().enumerate().filter(|(_, i)| i.side.supplies()) {
-        for (bi, b) in intents.iter().enumerate().filter(|(_, i)| !i.side.supplies()) {
+    for (si, s) in intents
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| i.side.supplies())
+    {
+        for (bi, b) in intents
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| !i.side.supplies())
+        {
             if let Some(slot) = trade_slot(b, s) {
                 edges.push((si, bi, slot));
             }
@@ -170,20 +180,100 @@ pub(crate) fn clear_component(
         lp.add_row(row, Relation::Eq, 0.0);
     }
 
-    // Start: every discrete decision off (what the divisible intents trade among themselves).
-    let lower = vec![0.0; n];
-    let mut upper: Vec<f64> = (0..n).map(|j| lp.upper(j)).collect();
-    for u in &mut upper[first_extra..] {
-        *u = 0.0;
-    }
-    let start = lp.solve_bounded(&lower, &upper, limits)?;
-    let problem = MilpProblem {
+    let mut problem = MilpProblem {
         lp,
         integer,
         on_lower,
     };
-    let best = solve_milp(&problem, Some((start.x, start.objective)), limits)?;
     stats.components += 1;
+    // Linear per-intent prices cannot always support a welfare optimum with indivisible
+    // decisions (a seller's minimum fill can make a bundle that pays less than the seller's
+    // cost worth serving). Then the decision that no price leaves rational is switched off and
+    // the MILP solved again: at worst every discrete decision ends up off, which the divisible
+    // intents' own competitive duals price.
+    let (flows, used, prices) = loop {
+        // With every discrete decision off there is nothing left to switch: take the prices.
+        let last_resort = break_any(&problem, first_extra, n).is_none();
+        let attempt = solve_and_price(
+            intents,
+            &edges,
+            &problem,
+            first_extra,
+            last_resort,
+            limits,
+            stats,
+        )?;
+        match attempt {
+            Priced::Done(flows, used, prices) => break (flows, used, prices),
+            Priced::Irrational(k) => {
+                let col = match links[k] {
+                    Link::Own { col, .. } | Link::Leg { col } => col,
+                    Link::None => break_any(&problem, first_extra, n).unwrap_or(first_extra),
+                };
+                let col = if problem.lp.upper(col) > 0.0 {
+                    col
+                } else {
+                    break_any(&problem, first_extra, n).unwrap_or(first_extra)
+                };
+                problem.lp.set_upper(col, 0.0);
+                stats.dropped += 1;
+            }
+        }
+    };
+    let _ = used;
+    for (k, intent) in intents.iter().enumerate() {
+        out.prices.push(PostedPrice {
+            intent: intent.id,
+            price: prices[k],
+        });
+    }
+    for (e, &(si, bi, slot)) in edges.iter().enumerate() {
+        if flows[e] > 0 {
+            out.fills.push(Fill {
+                seller: intents[si].id,
+                buyer: intents[bi].id,
+                resource: intents[si].resource,
+                slot,
+                quantity: Quantity(flows[e]),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The outcome of one solve-and-price round.
+enum Priced {
+    /// Flows per edge, fills per intent, prices per intent.
+    Done(Vec<u64>, Vec<u64>, Vec<Price>),
+    /// No rational prices: this intent (or its bundle) is the first one the duals leave
+    /// irrational.
+    Irrational(usize),
+}
+
+/// Some discrete column that is still allowed to be on (the last resort when an irrational
+/// intent is divisible).
+fn break_any(problem: &MilpProblem, first_extra: usize, n: usize) -> Option<usize> {
+    (first_extra..n).find(|&j| problem.lp.upper(j) > 0.0)
+}
+
+fn solve_and_price(
+    intents: &[&Intent],
+    edges: &[(usize, usize, u32)],
+    problem: &MilpProblem,
+    first_extra: usize,
+    last_resort: bool,
+    limits: &SolverLimits,
+    stats: &mut MilpStats,
+) -> Result<Priced, SolveError> {
+    let n = problem.lp.num_vars();
+    // Start: every discrete decision off (what the divisible intents trade among themselves).
+    let lower = vec![0.0; n];
+    let mut upper: Vec<f64> = (0..n).map(|j| problem.lp.upper(j)).collect();
+    for u in &mut upper[first_extra..] {
+        *u = 0.0;
+    }
+    let start = problem.lp.solve_bounded(&lower, &upper, limits)?;
+    let best = solve_milp(problem, Some((start.x, start.objective)), limits)?;
     stats.nodes += best.nodes;
     stats.node_limit_hit |= best.node_limit_hit;
 
@@ -258,29 +348,36 @@ pub(crate) fn clear_component(
         .map(|(&(si, bi, _), _)| (si, bi))
         .collect();
     if !rational(intents, &used, &prices) {
-        if let Some(p) = reprice(intents, &used, &traded, &dual_price, limits) {
-            prices = p;
-            stats.repriced = true;
+        match reprice(intents, &used, &traded, &dual_price, limits) {
+            Some(p) => {
+                prices = p;
+                stats.repriced = true;
+            }
+            None if last_resort => {}
+            None => {
+                let k = first_irrational(intents, &used, &prices).unwrap_or(0);
+                return Ok(Priced::Irrational(k));
+            }
         }
     }
-    for (k, intent) in intents.iter().enumerate() {
-        out.prices.push(PostedPrice {
-            intent: intent.id,
-            price: prices[k],
-        });
-    }
-    for (e, &(si, bi, slot)) in edges.iter().enumerate() {
-        if flows[e] > 0 {
-            out.fills.push(Fill {
-                seller: intents[si].id,
-                buyer: intents[bi].id,
-                resource: intents[si].resource,
-                slot,
-                quantity: Quantity(flows[e]),
-            });
+    Ok(Priced::Done(flows, used, prices))
+}
+
+/// The first filled intent outside bundles, or leg of a bundle, that `prices` leave irrational.
+fn first_irrational(intents: &[&Intent], fills: &[u64], prices: &[Price]) -> Option<usize> {
+    let mut bundles: BTreeMap<BundleId, (Money, usize)> = BTreeMap::new();
+    for (k, i) in intents.iter().enumerate() {
+        let u = i.utility(Quantity(fills[k]), prices[k]);
+        match i.bundle {
+            Some(b) => bundles.entry(b).or_insert((Money::ZERO, k)).0 += u,
+            None if fills[k] > 0 && u < Money::ZERO => return Some(k),
+            None => {}
         }
     }
-    Ok(())
+    bundles
+        .values()
+        .find(|(u, _)| *u < Money::ZERO)
+        .map(|(_, k)| *k)
 }
 
 /// Whether every filled intent outside bundles and every bundle is individually rational at
