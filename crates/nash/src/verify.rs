@@ -468,7 +468,8 @@ pub fn evaluate_market(
     let mut max_gain = Money::ZERO;
     let mut least_stable = None;
     // Per bundle, its legs: (intent, fill, posted price).
-    let mut bundles: BTreeMap<BundleId, Vec<(&Intent, Quantity, Option<Price>)>> = BTreeMap::new();
+    type Leg<'a> = (&'a Intent, Quantity, Option<Price>);
+    let mut bundles: BTreeMap<BundleId, Vec<Leg>> = BTreeMap::new();
     for i in &market.intents {
         let total = filled.get(&i.id).copied().unwrap_or(0);
         let q = Quantity(u64::try_from(total).unwrap_or(u64::MAX).min(i.quantity.0));

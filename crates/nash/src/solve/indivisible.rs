@@ -92,12 +92,11 @@ pub(crate) fn clear_component(
     let mut n_extra = 0usize;
     for i in intents {
         match i.bundle {
-            Some(b) => {
-                if !bundles.contains_key(&b) {
-                    bundles.insert(b, n_extra);
-                    n_extra += 1;
-                }
+            Some(b) if !bundles.contains_key(&b) => {
+                bundles.insert(b, n_extra);
+                n_extra += 1;
             }
+            Some(_) => {}
             None if i.is_indivisible() => n_extra += 1,
             None => {}
         }
@@ -408,16 +407,18 @@ fn reprice(
     let m = intents.len();
     // Columns: p_k (money per unit), then d_k ≥ |p_k − target_k|.
     let mut lp = LinearProgram::new(2 * m);
-    for k in 0..m {
+    for (k, &t) in target.iter().enumerate() {
         lp.set_cost(m + k, 1.0);
-        lp.add_row(vec![(m + k, 1.0), (k, -1.0)], Relation::Ge, -target[k]);
-        lp.add_row(vec![(m + k, 1.0), (k, 1.0)], Relation::Ge, target[k]);
+        lp.add_row(vec![(m + k, 1.0), (k, -1.0)], Relation::Ge, -t);
+        lp.add_row(vec![(m + k, 1.0), (k, 1.0)], Relation::Ge, t);
     }
     for &(s, b) in traded {
         lp.add_row(vec![(b, 1.0), (s, -1.0)], Relation::Ge, 0.0);
     }
     let tick = 1.0 / MICRO as f64;
-    let mut bundles: BTreeMap<BundleId, (Vec<(usize, f64)>, f64, f64)> = BTreeMap::new();
+    // Per bundle: its row's coefficients, right-hand side and rounding margin.
+    type BundleRow = (Vec<(usize, f64)>, f64, f64);
+    let mut bundles: BTreeMap<BundleId, BundleRow> = BTreeMap::new();
     for (k, i) in intents.iter().enumerate() {
         let q = Quantity(fills[k]);
         if q.0 == 0 && i.bundle.is_none() {
