@@ -16,7 +16,8 @@
 //!           └─ settlement   fills + posted prices; strategy profiles; answers
 //!               ├─ generate seeded synthetic challenges per class (own SplitMix64)
 //!               ├─ solve    reference solvers: swap closed form, simplex LP (clearing,
-//!               │           zero-sum), Lemke–Howson
+//!               │           zero-sum), branch-and-bound MILP (lots, min fills, bundles),
+//!               │           Lemke–Howson
 //!               └─ verify   recomputes feasibility, IR, budget, welfare gap, stability,
 //!                           regret → Verdict with Q (quality bands)
 //!           └─ manifold     version-1 encoding: 256 f32, order- and id-invariant, cosine
@@ -71,14 +72,14 @@
 //! # Status
 //!
 //! Done: data model, canonical encoding, all seven classes' instance types, generators for all
-//! seven, reference solvers for swaps, divisible three-party and triangle markets, zero-sum and
+//! seven, reference solvers for swaps, three-party and triangle markets (divisible and indivisible), zero-sum and
 //! bimatrix games, the verifier for markets and two- and three-player games, the version-1
 //! manifold ([`manifold`]), scoring with the epoch's emission split ([`score`]), Yuma consensus
 //! ([`consensus`]), the emission table with its Merkle root and proofs ([`emission`]), per-miner
 //! salted relabelling ([`salt`]: a copied salted answer fails for the copier; identical-answer
-//! groups use digests of de-salted answers) and miner strategies ([`strategy`]). Not yet: MILP
-//! for indivisible multi-party markets and bundles, three-player and coalition solvers,
-//! coalition verification, benchmarks.
+//! groups use digests of de-salted answers), miner strategies ([`strategy`]) and the MILP for
+//! multi-party markets with lots, minimum fills and bundles ([`solve::indivisible`]). Not yet:
+//! three-player and coalition solvers, coalition verification, benchmarks.
 
 pub mod canonical;
 pub mod challenge;

@@ -4,11 +4,12 @@
 //! |---|---|---|
 //! | simple / constrained swap | [`swap`]: 1-D concave maximisation over the lot lattice, Nash bargaining price | exact (integers) |
 //! | three-party, resource triangle (divisible) | [`clearing`]: welfare LP per resource, prices from duals | exact after rounding (totally unimodular) |
+//! | three-party, resource triangle with lots, minimum fills, bundles | [`indivisible`]: welfare MILP by branch and bound ([`milp`]) per bundle-joined set of resources, prices from the duals with integer decisions fixed | optimal unless `milp_max_nodes` is hit (then best found) |
 //! | zero-sum game | [`zero_sum`]: LP | ~1e-12 |
 //! | bimatrix game | [`lemke_howson`] | checked ε ≤ 1e-9 of the payoff range |
 //!
-//! Not yet written (they return [`SolveError::Unsupported`]): MILP for indivisible multi-party
-//! markets and bundles, three-player games, coalition formation.
+//! Not yet written (they return [`SolveError::Unsupported`]): three-player games, coalition
+//! formation.
 
 pub mod clearing;
 pub mod indivisible;
