@@ -72,14 +72,15 @@
 //! # Status
 //!
 //! Done: data model, canonical encoding, all seven classes' instance types, generators for all
-//! seven, reference solvers for swaps, three-party and triangle markets (divisible and indivisible), zero-sum and
-//! bimatrix games, the verifier for markets and two- and three-player games, the version-1
-//! manifold ([`manifold`]), scoring with the epoch's emission split ([`score`]), Yuma consensus
-//! ([`consensus`]), the emission table with its Merkle root and proofs ([`emission`]), per-miner
-//! salted relabelling ([`salt`]: a copied salted answer fails for the copier; identical-answer
-//! groups use digests of de-salted answers), miner strategies ([`strategy`]) and the MILP for
-//! multi-party markets with lots, minimum fills and bundles ([`solve::indivisible`]). Not yet:
-//! three-player and coalition solvers, coalition verification, benchmarks.
+//! seven, reference solvers for swaps, three-party and triangle markets (divisible and
+//! indivisible), zero-sum and bimatrix games, the verifier for markets and two- and three-player
+//! games, the version-1 manifold ([`manifold`]), scoring with the epoch's emission split
+//! ([`score`]), Yuma consensus ([`consensus`]), the emission table with its Merkle root and proofs
+//! ([`emission`]), per-miner salted relabelling ([`salt`]: a copied salted answer fails for the
+//! copier; identical-answer groups use digests of de-salted answers), miner strategies
+//! ([`strategy`]) and the MILP for multi-party markets with lots, minimum fills and bundles
+//! ([`solve::indivisible`]). Not yet: three-player and coalition solvers, coalition verification,
+//! benchmarks.
 
 pub mod canonical;
 pub mod challenge;
