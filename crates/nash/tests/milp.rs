@@ -297,7 +297,11 @@ fn triangle_timings() {
             }
             let t = Instant::now();
             let (_, stats) = solve_clearing_with_stats(c.id, c.class, &m, &limits).expect("solves");
-            times.push(t.elapsed().as_secs_f64() * 1e3);
+            let ms = t.elapsed().as_secs_f64() * 1e3;
+            if ms > 100.0 {
+                println!("  seed {seed}: {ms:.1} ms {stats:?}");
+            }
+            times.push(ms);
             nodes.push(stats.nodes);
             limit_hits += usize::from(stats.node_limit_hit);
         }

@@ -20,7 +20,12 @@
 //! indivisible intent or a bundle individually rational; when they do not, a small LP picks the
 //! prices nearest to them (least total absolute change) that do, with every fill budget-balanced
 //! (`buyer's price ≥ supplier's`). Its bounds are exact grid values, so rounding keeps them; a
-//! bundle's constraint keeps one tick per unit of margin for the rounding.
+//! bundle's constraint keeps one tick per unit of margin for the rounding. When even that LP has
+//! no solution — linear per-intent prices cannot support every MILP optimum: a seller's minimum
+//! fill can make it worth serving a bundle that pays less than the seller's cost — the discrete
+//! decision the duals leave irrational is switched off and the MILP solved again (within the same
+//! node budget); with every decision off, the divisible intents' competitive duals price the rest.
+//! The answer is then the best *priceable* one found, not necessarily the unconstrained optimum.
 
 use crate::config::SolverLimits;
 use crate::error::SolveError;
@@ -190,20 +195,28 @@ pub(crate) fn clear_component(
     // cost worth serving). Then the decision that no price leaves rational is switched off and
     // the MILP solved again: at worst every discrete decision ends up off, which the divisible
     // intents' own competitive duals price.
-    let (flows, used, prices) = loop {
+    // The node limit is for the component as a whole, over all rounds.
+    let nodes_before = stats.nodes;
+    let (flows, prices) = loop {
         // With every discrete decision off there is nothing left to switch: take the prices.
         let last_resort = break_any(&problem, first_extra, n).is_none();
+        let budget = SolverLimits {
+            milp_max_nodes: limits
+                .milp_max_nodes
+                .saturating_sub(stats.nodes - nodes_before),
+            ..limits.clone()
+        };
         let attempt = solve_and_price(
             intents,
             &edges,
             &problem,
             first_extra,
             last_resort,
-            limits,
+            &budget,
             stats,
         )?;
         match attempt {
-            Priced::Done(flows, used, prices) => break (flows, used, prices),
+            Priced::Done(flows, prices) => break (flows, prices),
             Priced::Irrational(k) => {
                 let col = match links[k] {
                     Link::Own { col, .. } | Link::Leg { col } => col,
@@ -219,7 +232,6 @@ pub(crate) fn clear_component(
             }
         }
     };
-    let _ = used;
     for (k, intent) in intents.iter().enumerate() {
         out.prices.push(PostedPrice {
             intent: intent.id,
@@ -242,8 +254,8 @@ pub(crate) fn clear_component(
 
 /// The outcome of one solve-and-price round.
 enum Priced {
-    /// Flows per edge, fills per intent, prices per intent.
-    Done(Vec<u64>, Vec<u64>, Vec<Price>),
+    /// Flows per edge and prices per intent.
+    Done(Vec<u64>, Vec<Price>),
     /// No rational prices: this intent (or its bundle) is the first one the duals leave
     /// irrational.
     Irrational(usize),
@@ -359,7 +371,7 @@ fn solve_and_price(
             }
         }
     }
-    Ok(Priced::Done(flows, used, prices))
+    Ok(Priced::Done(flows, prices))
 }
 
 /// The first filled intent outside bundles, or leg of a bundle, that `prices` leave irrational.
