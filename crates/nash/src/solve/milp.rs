@@ -10,7 +10,8 @@
 //! [`LinearProgram::solve_bounded`] (problems here have at most a few hundred columns). The
 //! search dives depth-first, nearest-rounding child first, until it has an incumbent, then
 //! takes the open node with the best bound (ties: the earliest created); it branches on the most
-//! fractional variable (ties: the lowest index) and prunes nodes whose bound is not better than
+//! fractional variable until pseudo-costs (the observed objective change per unit of branching
+//! distance) exist, then on the best pseudo-cost product (ties: the lowest index), and prunes nodes whose bound is not better than
 //! the incumbent by a relative `1e-9`. Everything is a fixed sequence of IEEE-754 operations, so
 //! the search is deterministic. After `milp_max_nodes` solved nodes it stops and returns the
 //! incumbent with [`MilpSolution::node_limit_hit`] set; without one that is an error.
@@ -56,6 +57,8 @@ struct Node {
     /// The parent's relaxation value: a lower bound on anything in this node.
     bound: f64,
     seq: usize,
+    /// The branching that made this node: variable, direction (0 down, 1 up), distance.
+    origin: Option<(usize, usize, f64)>,
 }
 
 impl MilpProblem {
@@ -70,27 +73,78 @@ impl MilpProblem {
         }
     }
 
-    /// The variable to branch on (most fractional), or `None` if `x` meets the integrality and
-    /// semicontinuity requirements.
-    fn branch_variable(&self, x: &[f64]) -> Option<(usize, Branch)> {
+    /// The variable to branch on, or `None` if `x` meets the integrality and semicontinuity
+    /// requirements. Candidates are scored by the product of their estimated objective
+    /// degradations down and up (pseudo-costs, the average over variables with history standing
+    /// in for those without); before any history exists, by fractionality. Ties go to the lowest
+    /// index.
+    fn branch_variable(&self, x: &[f64], pc: &PseudoCosts) -> Option<(usize, Branch)> {
         let mut best: Option<(usize, Branch, f64)> = None;
+        let avg = [pc.average(0), pc.average(1)];
         for (j, &v) in x.iter().enumerate() {
             let lo = self.on_lower.get(j).copied().unwrap_or(0.0);
             let cand = if lo > 0.0 && v > INT_TOL && v < lo - INT_TOL * lo.max(1.0) {
-                Some((Branch::OnOff(lo), (v / lo).min(1.0 - v / lo)))
+                Some((Branch::OnOff(lo), v, lo - v, (v / lo).min(1.0 - v / lo)))
             } else if self.integer.get(j).copied().unwrap_or(false) {
                 let f = v - v.floor();
-                (f > INT_TOL && f < 1.0 - INT_TOL).then(|| (Branch::Split(v), f.min(1.0 - f)))
+                (f > INT_TOL && f < 1.0 - INT_TOL)
+                    .then(|| (Branch::Split(v), f, 1.0 - f, f.min(1.0 - f)))
             } else {
                 None
             };
-            if let Some((b, score)) = cand
-                && best.as_ref().is_none_or(|(_, _, s)| score > *s)
-            {
+            let Some((b, down, up, frac)) = cand else {
+                continue;
+            };
+            let score = match avg {
+                [Some(ad), Some(au)] => {
+                    let d = pc.estimate(j, 0).unwrap_or(ad) * down;
+                    let u = pc.estimate(j, 1).unwrap_or(au) * up;
+                    d.max(1e-12) * u.max(1e-12)
+                }
+                _ => frac,
+            };
+            if best.as_ref().is_none_or(|(_, _, s)| score > *s) {
                 best = Some((j, b, score));
             }
         }
         best.map(|(j, b, _)| (j, b))
+    }
+}
+
+/// Observed objective degradation per unit of branching distance, per variable and direction
+/// (0 down, 1 up).
+struct PseudoCosts {
+    sum: [Vec<f64>; 2],
+    count: [Vec<u32>; 2],
+}
+
+impl PseudoCosts {
+    fn new(n: usize) -> Self {
+        Self {
+            sum: [vec![0.0; n], vec![0.0; n]],
+            count: [vec![0; n], vec![0; n]],
+        }
+    }
+
+    fn record(&mut self, j: usize, dir: usize, per_unit: f64) {
+        self.sum[dir][j] += per_unit;
+        self.count[dir][j] += 1;
+    }
+
+    fn estimate(&self, j: usize, dir: usize) -> Option<f64> {
+        let c = self.count[dir][j];
+        (c > 0).then(|| self.sum[dir][j] / f64::from(c))
+    }
+
+    fn average(&self, dir: usize) -> Option<f64> {
+        let (mut total, mut k) = (0.0, 0u32);
+        for j in 0..self.sum[dir].len() {
+            if let Some(e) = self.estimate(j, dir) {
+                total += e;
+                k += 1;
+            }
+        }
+        (k > 0).then(|| total / f64::from(k))
     }
 }
 
@@ -116,7 +170,9 @@ pub fn solve_milp(
         upper: (0..n).map(|j| p.lp.upper(j)).collect(),
         bound: f64::NEG_INFINITY,
         seq: 0,
+        origin: None,
     };
+    let mut pc = PseudoCosts::new(n);
     let mut open = vec![root];
     let mut seq = 1usize;
     let mut incumbent = start;
@@ -152,10 +208,16 @@ pub fn solve_milp(
             Err(SolveError::Infeasible) => continue,
             Err(e) => return Err(e),
         };
+        if let Some((j, dir, dist)) = node.origin
+            && dist > 0.0
+            && node.bound.is_finite()
+        {
+            pc.record(j, dir, (sol.objective - node.bound).max(0.0) / dist);
+        }
         if !worth_exploring(sol.objective, &incumbent) {
             continue;
         }
-        let Some((j, branch)) = p.branch_variable(&sol.x) else {
+        let Some((j, branch)) = p.branch_variable(&sol.x, &pc) else {
             let mut x = sol.x;
             for (v, &int) in x.iter_mut().zip(&p.integer) {
                 if int {
@@ -189,6 +251,12 @@ pub fn solve_milp(
                 v >= 0.5 * lo
             }
         };
+        let (dd, du) = match branch {
+            Branch::Split(v) => (v - v.floor(), v.ceil() - v),
+            Branch::OnOff(lo) => (v, lo - v),
+        };
+        down.origin = Some((j, 0, dd));
+        up.origin = Some((j, 1, du));
         down.seq = seq;
         up.seq = seq + 1;
         seq += 2;
