@@ -287,6 +287,7 @@ fn triangle_timings() {
         let mut times = Vec::new();
         let mut limit_hits = 0;
         let mut nodes = Vec::new();
+        let (mut repriced, mut dropped) = (0, 0);
         for seed in 0..100 {
             let c = challenge(ProblemClass::ResourceTriangle, seed, &big_triangle());
             let mut m = market(&c).clone();
@@ -304,11 +305,13 @@ fn triangle_timings() {
             times.push(ms);
             nodes.push(stats.nodes);
             limit_hits += usize::from(stats.node_limit_hit);
+            repriced += usize::from(stats.repriced);
+            dropped += usize::from(stats.dropped > 0);
         }
         times.sort_by(f64::total_cmp);
         nodes.sort_unstable();
         println!(
-            "bundles {bundles}: p50 {:.2} ms, p90 {:.2} ms, max {:.2} ms; nodes p50 {} max {}; node limit hit {limit_hits}/100",
+            "bundles {bundles}: p50 {:.2} ms, p90 {:.2} ms, max {:.2} ms; nodes p50 {} max {}; node limit hit {limit_hits}/100; repriced {repriced}, decisions dropped in {dropped}",
             times[50], times[90], times[99], nodes[50], nodes[99]
         );
     }

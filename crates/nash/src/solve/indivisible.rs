@@ -21,10 +21,12 @@
 //! prices nearest to them (least total absolute change) that do, with every fill budget-balanced
 //! (`buyer's price ≥ supplier's`). Its bounds are exact grid values, so rounding keeps them; a
 //! bundle's constraint keeps one tick per unit of margin for the rounding. When even that LP has
-//! no solution — linear per-intent prices cannot support every MILP optimum: a seller's minimum
-//! fill can make it worth serving a bundle that pays less than the seller's cost — the discrete
-//! decision the duals leave irrational is switched off and the MILP solved again (within the same
-//! node budget); with every decision off, the divisible intents' competitive duals price the rest.
+//! no solution — linear per-intent prices cannot support every MILP optimum: a seller's lot can
+//! make it worth serving a buyer who values it below the seller's cost — the MILP is solved again
+//! (within the same node budget) without the offending pairing (a traded supplier and buyer whose
+//! average cost and value cross) or, failing one, with the discrete decision the duals leave
+//! irrational switched off; with every decision off, the divisible intents' competitive duals
+//! price the rest.
 //! The answer is then the best *priceable* one found, not necessarily the unconstrained optimum.
 
 use crate::config::SolverLimits;
@@ -48,7 +50,8 @@ pub struct MilpStats {
     pub node_limit_hit: bool,
     /// Whether the prices had to be moved off the duals to make everyone individually rational.
     pub repriced: bool,
-    /// Discrete decisions switched off because no linear prices could support them.
+    /// Trading pairs forbidden or discrete decisions switched off because no linear prices
+    /// could support them.
     pub dropped: usize,
 }
 
@@ -217,6 +220,10 @@ pub(crate) fn clear_component(
         )?;
         match attempt {
             Priced::Done(flows, prices) => break (flows, prices),
+            Priced::ForbidEdge(e) => {
+                problem.lp.set_upper(e, 0.0);
+                stats.dropped += 1;
+            }
             Priced::Irrational(k) => {
                 let col = match links[k] {
                     Link::Own { col, .. } | Link::Leg { col } => col,
@@ -259,6 +266,21 @@ enum Priced {
     /// No rational prices: this intent (or its bundle) is the first one the duals leave
     /// irrational.
     Irrational(usize),
+    /// No rational prices: this traded edge joins a supplier whose average cost is above its
+    /// buyer's average value.
+    ForbidEdge(usize),
+}
+
+/// The exact individually rational price bound of an intent filled `q > 0`, in grid units:
+/// the least a supplier accepts (`⌈cost/q⌉`) or the most a buyer pays (`⌊value/q⌋`).
+fn grid_bounds(i: &Intent, q: u64) -> i128 {
+    let worth = i.worth(Quantity(q)).0;
+    let q = i128::from(q.max(1));
+    if i.side.supplies() {
+        (worth + q - 1) / q
+    } else {
+        worth / q
+    }
 }
 
 /// Some discrete column that is still allowed to be on (the last resort when an irrational
@@ -366,6 +388,18 @@ fn solve_and_price(
             }
             None if last_resort => {}
             None => {
+                // A traded pair whose supplier's average cost exceeds its buyer's average value
+                // cannot share a budget-balanced price: route around it first.
+                let conflict = edges.iter().zip(&flows).position(|(&(si, bi, _), &f)| {
+                    let (s, b) = (intents[si], intents[bi]);
+                    f > 0
+                        && s.bundle.is_none()
+                        && b.bundle.is_none()
+                        && grid_bounds(s, used[si]) > grid_bounds(b, used[bi])
+                });
+                if let Some(e) = conflict {
+                    return Ok(Priced::ForbidEdge(e));
+                }
                 let k = first_irrational(intents, &used, &prices).unwrap_or(0);
                 return Ok(Priced::Irrational(k));
             }
@@ -440,13 +474,14 @@ fn reprice(
         // suppliers.
         let worth = i.worth(q).0;
         match i.bundle {
-            None if i.side.supplies() => {
-                let lo = (worth + i128::from(q.0) - 1) / i128::from(q.0);
-                lp.add_row(vec![(k, 1.0)], Relation::Ge, lo as f64 * tick);
-            }
             None => {
-                let hi = worth / i128::from(q.0);
-                lp.add_row(vec![(k, 1.0)], Relation::Le, hi as f64 * tick);
+                let bound = grid_bounds(i, q.0) as f64 * tick;
+                let rel = if i.side.supplies() {
+                    Relation::Ge
+                } else {
+                    Relation::Le
+                };
+                lp.add_row(vec![(k, 1.0)], rel, bound);
             }
             Some(b) => {
                 // Σ_buy q·p − Σ_sell q·p ≤ Σ_buy value − Σ_sell cost (money units).
