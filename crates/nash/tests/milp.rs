@@ -269,11 +269,16 @@ fn generated_indivisible_markets_verify_with_quality_one() {
 }
 
 #[test]
-fn divisible_difficulties_draw_the_same_instances() {
-    // `indivisible: 0` must not consume randomness: easy() and hard() are unchanged.
+fn divisible_difficulties_stay_divisible() {
+    // `indivisible: 0` draws nothing extra: easy() and hard() multi-party markets keep every
+    // intent divisible and unbundled (and so on the exact LP path).
     for class in [ProblemClass::ThreeParty, ProblemClass::ResourceTriangle] {
-        let c = challenge(class, 3, &Difficulty::easy());
-        assert!(market(&c).intents.iter().all(|i| i.bundle.is_none()));
+        for d in [Difficulty::easy(), Difficulty::hard()] {
+            for seed in 0..20 {
+                let c = challenge(class, seed, &d);
+                assert!(!market(&c).intents.iter().any(Intent::is_indivisible));
+            }
+        }
     }
 }
 
@@ -322,4 +327,75 @@ fn answer_type_is_a_settlement() {
     let c = challenge(ProblemClass::ThreeParty, 1, &Difficulty::indivisible());
     let a = reference(&c, &Config::default()).expect("solves");
     assert!(matches!(a, Answer::Settlement(_)));
+}
+
+#[test]
+fn a_bundle_is_one_deviation_in_the_stability_metric() {
+    // Nothing traded, prices 5 (GPU) and 3.5 (storage): the bundle's whole is worth
+    // 10·(10 − 5) + 10·(3.5 − 4) = 45 to party 1, reported against its smallest leg.
+    let m = bundle_market(10.0);
+    let prices = [(1, 3.5), (2, 5.0), (3, 5.0), (4, 3.5), (5, 1.5), (6, 1.5)];
+    let s = Settlement {
+        challenge: ChallengeId(1),
+        fills: Vec::new(),
+        prices: prices
+            .iter()
+            .map(|&(i, p)| nash::settlement::PostedPrice {
+                intent: IntentId(i),
+                price: Price((p * MICRO as f64) as u64),
+            })
+            .collect(),
+    };
+    let v = evaluate_market(
+        ProblemClass::ResourceTriangle,
+        &m,
+        &s,
+        None,
+        &Config::default(),
+    );
+    let Metrics::Market(mm) = &v.metrics else {
+        panic!("market metrics")
+    };
+    assert_eq!(mm.max_deviation_gain, money(45.0));
+    assert_eq!(mm.least_stable_intent, Some(IntentId(1)));
+}
+
+#[test]
+fn the_node_limit_keeps_the_best_answer_found() {
+    let c = challenge(ProblemClass::ResourceTriangle, 11, &big_triangle());
+    let m = market(&c);
+    let limits = SolverLimits {
+        milp_max_nodes: 0,
+        ..SolverLimits::default()
+    };
+    let (s, stats) = solve_clearing_with_stats(c.id, c.class, m, &limits).expect("start answer");
+    assert!(stats.node_limit_hit);
+    let config = Config::default();
+    let v = evaluate_market(c.class, m, &s, None, &config);
+    assert!(v.is_valid(), "{:?}", v.violations);
+    // Every discrete decision stays off at zero nodes.
+    assert!(
+        m.intents
+            .iter()
+            .filter(|i| i.is_indivisible())
+            .all(|i| filled(&s, i.id.0) == Quantity::ZERO)
+    );
+    let (full, _) = solve_clearing_with_stats(c.id, c.class, m, &config.solver).expect("solves");
+    let fv = evaluate_market(c.class, m, &full, None, &config);
+    assert!(welfare(&fv) >= welfare(&v));
+}
+
+#[test]
+fn bundles_are_part_of_the_canonical_encoding() {
+    use nash::Canonical;
+    let mut i = gpu(1, 1, Side::Buy, 10, 2.0);
+    let plain = i.hash();
+    i.bundle = Some(BundleId(1));
+    let one = i.hash();
+    i.bundle = Some(BundleId(2));
+    assert!(plain != one && one != i.hash());
+    let json = serde_json::to_string(&i).expect("serialises");
+    assert!(json.contains("\"bundle\":2"), "{json}");
+    let back: Intent = serde_json::from_str(&json).expect("parses");
+    assert_eq!(back, i);
 }
