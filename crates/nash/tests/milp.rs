@@ -293,6 +293,8 @@ fn triangle_timings() {
         let mut limit_hits = 0;
         let mut nodes = Vec::new();
         let (mut repriced, mut dropped) = (0, 0);
+        let mut gaps = Vec::new();
+        let mut away = Vec::new();
         for seed in 0..100 {
             let c = challenge(ProblemClass::ResourceTriangle, seed, &big_triangle());
             let mut m = market(&c).clone();
@@ -302,8 +304,17 @@ fn triangle_timings() {
                 }
             }
             let t = Instant::now();
-            let (_, stats) = solve_clearing_with_stats(c.id, c.class, &m, &limits).expect("solves");
+            let (s, stats) = solve_clearing_with_stats(c.id, c.class, &m, &limits).expect("solves");
             let ms = t.elapsed().as_secs_f64() * 1e3;
+            let config = Config::default();
+            let w = welfare(&evaluate_market(c.class, &m, &s, None, &config));
+            let r = relaxed(&m);
+            let rs = solve_clearing(c.id, c.class, &r, &limits).expect("LP");
+            let rw = welfare(&evaluate_market(c.class, &r, &rs, None, &config));
+            if rw.0 > 0 {
+                gaps.push((rw.0 - w.0) as f64 / rw.0 as f64);
+                away.push(stats.priced_away * PICO as f64 / rw.0 as f64);
+            }
             if ms > 100.0 {
                 println!("  seed {seed}: {ms:.1} ms {stats:?}");
             }
@@ -314,6 +325,14 @@ fn triangle_timings() {
             dropped += usize::from(stats.dropped > 0);
         }
         times.sort_by(f64::total_cmp);
+        gaps.sort_by(f64::total_cmp);
+        println!(
+            "  welfare below the divisible relaxation: mean {:.3} %, max {:.3} %; of it given up for pricing: mean {:.3} %, max {:.3} %",
+            100.0 * gaps.iter().sum::<f64>() / gaps.len().max(1) as f64,
+            100.0 * gaps.last().copied().unwrap_or(0.0),
+            100.0 * away.iter().sum::<f64>() / away.len().max(1) as f64,
+            100.0 * away.iter().copied().fold(0.0, f64::max)
+        );
         nodes.sort_unstable();
         println!(
             "bundles {bundles}: p50 {:.2} ms, p90 {:.2} ms, max {:.2} ms; nodes p50 {} max {}; node limit hit {limit_hits}/100; repriced {repriced}, decisions dropped in {dropped}",

@@ -40,7 +40,7 @@ use crate::units::{BundleId, MICRO, Money, Price, Quantity};
 use std::collections::BTreeMap;
 
 /// What the MILP did on one instance.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MilpStats {
     /// Components solved by the MILP.
     pub components: usize,
@@ -53,6 +53,11 @@ pub struct MilpStats {
     /// Trading pairs forbidden or discrete decisions switched off because no linear prices
     /// could support them.
     pub dropped: usize,
+    /// Welfare (money units, approximate) given up to make the answers priceable: the first
+    /// round's MILP optimum minus the final one's, summed over components.
+    pub priced_away: f64,
+    /// The last round's MILP objective (minimised, so minus welfare), for `priced_away`.
+    last_objective: f64,
 }
 
 fn units(q: Quantity) -> f64 {
@@ -200,6 +205,7 @@ pub(crate) fn clear_component(
     // intents' own competitive duals price.
     // The node limit is for the component as a whole, over all rounds.
     let nodes_before = stats.nodes;
+    let mut first_objective = None;
     let (flows, prices) = loop {
         // With every discrete decision off there is nothing left to switch: take the prices.
         let last_resort = break_any(&problem, first_extra, n).is_none();
@@ -218,8 +224,12 @@ pub(crate) fn clear_component(
             &budget,
             stats,
         )?;
+        let first = *first_objective.get_or_insert(stats.last_objective);
         match attempt {
-            Priced::Done(flows, prices) => break (flows, prices),
+            Priced::Done(flows, prices) => {
+                stats.priced_away += (stats.last_objective - first).max(0.0);
+                break (flows, prices);
+            }
             Priced::ForbidEdge(e) => {
                 problem.lp.set_upper(e, 0.0);
                 stats.dropped += 1;
@@ -309,6 +319,7 @@ fn solve_and_price(
     let best = solve_milp(problem, Some((start.x, start.objective)), limits)?;
     stats.nodes += best.nodes;
     stats.node_limit_hit |= best.node_limit_hit;
+    stats.last_objective = best.objective;
 
     // The pricing problem: discrete decisions fixed, continuous ones free.
     let mut lower = vec![0.0; n];
