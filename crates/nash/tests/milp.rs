@@ -230,14 +230,14 @@ fn generated_indivisible_markets_verify_with_quality_one() {
     let config = Config::default();
     let mut discrete = 0;
     let cases = [
-        (ProblemClass::ThreeParty, Difficulty::indivisible(), 60),
+        (ProblemClass::ThreeParty, Difficulty::indivisible(), 200),
         (
             ProblemClass::ResourceTriangle,
             Difficulty::indivisible(),
-            60,
+            200,
         ),
-        (ProblemClass::ThreeParty, big_triangle(), 20),
-        (ProblemClass::ResourceTriangle, big_triangle(), 20),
+        (ProblemClass::ThreeParty, big_triangle(), 50),
+        (ProblemClass::ResourceTriangle, big_triangle(), 50),
     ];
     for (class, d, seeds) in cases {
         for seed in 0..seeds {
