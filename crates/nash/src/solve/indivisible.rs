@@ -48,6 +48,8 @@ pub struct MilpStats {
     pub nodes: usize,
     /// Whether any component stopped at the node limit (its answer may not be optimal).
     pub node_limit_hit: bool,
+    /// Branch-and-bound nodes dropped because their relaxation failed numerically.
+    pub failed_nodes: usize,
     /// Whether the prices had to be moved off the duals to make everyone individually rational.
     pub repriced: bool,
     /// Trading pairs forbidden or discrete decisions switched off because no linear prices
@@ -319,6 +321,7 @@ fn solve_and_price(
     let best = solve_milp(problem, Some((start.x, start.objective)), limits)?;
     stats.nodes += best.nodes;
     stats.node_limit_hit |= best.node_limit_hit;
+    stats.failed_nodes += best.failed_nodes;
     stats.last_objective = best.objective;
 
     // The pricing problem: discrete decisions fixed, continuous ones free.

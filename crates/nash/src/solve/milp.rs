@@ -48,6 +48,9 @@ pub struct MilpSolution {
     pub nodes: usize,
     /// Whether the search stopped at the node limit (the answer may then not be optimal).
     pub node_limit_hit: bool,
+    /// Nodes whose relaxation failed numerically and were dropped (the answer may then not be
+    /// optimal).
+    pub failed_nodes: usize,
 }
 
 #[derive(Clone, Debug)]
@@ -178,6 +181,7 @@ pub fn solve_milp(
     let mut incumbent = start;
     let mut nodes = 0usize;
     let mut node_limit_hit = false;
+    let mut failed_nodes = 0usize;
     let worth_exploring = |bound: f64, inc: &Option<(Vec<f64>, f64)>| match inc {
         None => true,
         Some((_, best)) => bound < best - PRUNE_TOL * best.abs().max(1.0),
@@ -206,7 +210,13 @@ pub fn solve_milp(
         let sol = match p.lp.solve_bounded(&node.lower, &node.upper, limits) {
             Ok(s) => s,
             Err(SolveError::Infeasible) => continue,
-            Err(e) => return Err(e),
+            Err(_) => {
+                // A relaxation the simplex cannot solve reliably (pivot limit, failed
+                // self-check) is dropped like an infeasible one: the answer stays feasible, and
+                // the count tells that optimality is no longer proven.
+                failed_nodes += 1;
+                continue;
+            }
         };
         if let Some((j, dir, dist)) = node.origin
             && dist > 0.0
@@ -275,6 +285,7 @@ pub fn solve_milp(
             objective,
             nodes,
             node_limit_hit,
+            failed_nodes,
         }),
         None if node_limit_hit => Err(SolveError::IterationLimit {
             solver: "branch and bound",
