@@ -398,8 +398,8 @@ impl Simulation {
                         Some(a) => {
                             let map = &views[m].1;
                             let canonical = map.desalt(&a);
-                            let q =
-                                verify(&ch, &canonical, reference.as_ref(), &c.mechanism).quality;
+                            let q = verify(&ch, &canonical, reference.as_ref(), &c.mechanism)
+                                .quality;
                             let latency = latency[m];
                             answered[m] += 1;
                             q_sum[m] += q;
@@ -565,11 +565,7 @@ mod tests {
         assert!(by("heuristic") > by("random"), "{r:#?}");
         // A copied answer was made for another miner's salt: it verifies only where the answer
         // does not depend on the labels (no trade), and then it is a later identical answer.
-        let copier = r
-            .miners
-            .iter()
-            .find(|m| m.label == "copier")
-            .expect("copier");
+        let copier = r.miners.iter().find(|m| m.label == "copier").expect("copier");
         assert_eq!(copier.total, 0, "{copier:?}");
         let exact = r.miners.iter().find(|m| m.label == "exact").expect("exact");
         assert!(exact.frontier * 10 >= exact.answered * 9, "{exact:?}");
