@@ -95,6 +95,7 @@ pub fn difficulty(class: ProblemClass, size: usize) -> Difficulty {
             resources: 3,
             actions: 3,
             density: 60,
+            indivisible: 0,
         }
     } else {
         Difficulty {
@@ -102,6 +103,7 @@ pub fn difficulty(class: ProblemClass, size: usize) -> Difficulty {
             resources: 3,
             actions: size,
             density: 60,
+            indivisible: 0,
         }
     }
 }

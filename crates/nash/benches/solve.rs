@@ -27,6 +27,7 @@ fn difficulty(class: ProblemClass, size: usize) -> Difficulty {
             resources: 3,
             actions: 3,
             density: 60,
+            indivisible: 0,
         }
     } else {
         Difficulty {
@@ -34,6 +35,7 @@ fn difficulty(class: ProblemClass, size: usize) -> Difficulty {
             resources: 3,
             actions: size,
             density: 60,
+            indivisible: 0,
         }
     }
 }

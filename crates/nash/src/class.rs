@@ -9,9 +9,9 @@ use crate::canonical::Writer;
 use crate::config::PmuConfig;
 use crate::error::InstanceError;
 use crate::intent::{Intent, Side, encode_intent};
-use crate::units::PartyId;
+use crate::units::{BundleId, PartyId};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Largest absolute payoff or coalition value accepted (10¹²): sums over a 1000×1000 table stay
 /// exact in `f64`'s 53-bit mantissa order of magnitude and far from overflow in `i128`.
@@ -124,6 +124,25 @@ impl MarketInstance {
             if !ids.insert(i.id) {
                 return Err(InstanceError::DuplicateIntent { intent: i.id });
             }
+        }
+        let mut bundles: BTreeMap<BundleId, PartyId> = BTreeMap::new();
+        for i in &self.intents {
+            if let Some(b) = i.bundle {
+                let expected = *bundles.entry(b).or_insert(i.party);
+                if expected != i.party {
+                    return Err(InstanceError::BundleAcrossParties {
+                        bundle: b,
+                        intent: i.id,
+                        party: i.party,
+                        expected,
+                    });
+                }
+            }
+        }
+        if class.is_bilateral() && !bundles.is_empty() {
+            // A swap has one intent per party: a bundle there is just an all-or-nothing fill,
+            // which `min_fill = quantity` already says.
+            return Err(shape("intents: bundles need a multi-party class".into()));
         }
         let parties: BTreeSet<PartyId> = self.intents.iter().map(|i| i.party).collect();
         let resources: BTreeSet<_> = self.intents.iter().map(|i| i.resource).collect();

@@ -181,6 +181,9 @@ pub struct SolverLimits {
     /// Constraint-generation rounds of the least-core LP (coalition formation) before giving
     /// up. Default 200.
     pub least_core_max_rounds: usize,
+    /// Branch-and-bound nodes the market MILP (lots, minimum fills, bundles) explores before it
+    /// stops and returns its best answer so far. Default 5000.
+    pub milp_max_nodes: usize,
 }
 
 impl Default for SolverLimits {
@@ -192,6 +195,7 @@ impl Default for SolverLimits {
             lh_max_restarts: 64,
             three_player_max_supports: 2_000_000,
             least_core_max_rounds: 200,
+            milp_max_nodes: 5000,
         }
     }
 }

@@ -5,7 +5,7 @@
 //! error: a bad *answer* is a [`crate::verify::Violation`] inside a verdict, never an `Err`.
 
 use crate::class::ProblemClass;
-use crate::units::{ChallengeId, IntentId, PartyId, Price, Quantity};
+use crate::units::{BundleId, ChallengeId, IntentId, PartyId, Price, Quantity};
 use thiserror::Error;
 
 /// The crate's error.
@@ -209,6 +209,18 @@ pub enum InstanceError {
         class: ProblemClass,
         /// What is wrong, naming the field.
         reason: String,
+    },
+    /// The legs of a bundle belong to different parties (a bundle is one party's package).
+    #[error("intent {intent}: bundle {bundle} belongs to party {expected}, not {party}")]
+    BundleAcrossParties {
+        /// The bundle.
+        bundle: BundleId,
+        /// The leg whose party differs.
+        intent: IntentId,
+        /// Its party.
+        party: PartyId,
+        /// The party of the bundle's first leg.
+        expected: PartyId,
     },
     /// A payoff table has the wrong number of entries.
     #[error("{field}: expected {expected} entries, found {found}")]

@@ -12,7 +12,9 @@ use crate::class::{
     MarketInstance, MatrixGame, ProblemClass, ThreePlayerGame,
 };
 use crate::intent::{Intent, Segment, Side, Valuation, Window};
-use crate::units::{ChallengeId, Hash32, IntentId, MICRO, PartyId, Price, Quantity, ResourceKind};
+use crate::units::{
+    BundleId, ChallengeId, Hash32, IntentId, MICRO, PartyId, Price, Quantity, ResourceKind,
+};
 use serde::{Deserialize, Serialize};
 
 /// SplitMix64 (Steele, Lea and Flood, 2014; the constants of Vigna's reference `splitmix64.c`):
@@ -79,6 +81,12 @@ pub struct Difficulty {
     /// narrowed window, counterparty list, and for swaps min fill and lots); for coalition games
     /// the share of coalitions with synergy.
     pub density: u8,
+    /// Chance, in percent, that an intent of a three-party or triangle market gets a lot size,
+    /// and independently a minimum fill, and that a party's intents there are joined into a
+    /// bundle. 0 keeps those markets divisible (and draws nothing extra, so seeds name the same
+    /// instances as before the knob existed).
+    #[serde(default)]
+    pub indivisible: u8,
 }
 
 impl Difficulty {
@@ -90,6 +98,7 @@ impl Difficulty {
             resources: 3,
             actions: 3,
             density: 20,
+            indivisible: 0,
         }
     }
 
@@ -101,6 +110,19 @@ impl Difficulty {
             resources: 5,
             actions: 12,
             density: 60,
+            indivisible: 0,
+        }
+    }
+
+    /// Multi-party markets with lots, minimum fills and bundles: instances for the MILP.
+    #[must_use]
+    pub fn indivisible() -> Self {
+        Self {
+            parties: 6,
+            resources: 3,
+            actions: 3,
+            density: 30,
+            indivisible: 30,
         }
     }
 }
@@ -311,6 +333,46 @@ fn make_intent(rng: &mut SplitMix64, s: IntentSpec, density: u8, lots: bool) -> 
         valuation,
         window,
         counterparties: Vec::new(),
+        bundle: None,
+    }
+}
+
+/// Makes `intent` indivisible with chance `percent` per kind: a lot (the quantity grows to a
+/// multiple of it, the last valuation piece absorbing the difference) and a minimum fill.
+fn indivisible(rng: &mut SplitMix64, intent: &mut Intent, percent: u8) {
+    if rng.chance(percent) {
+        let lot = Quantity::units([2, 5, 10, 25][rng.below(4) as usize]);
+        let q = intent.quantity.0.div_ceil(lot.0) * lot.0;
+        let extra = q - intent.quantity.0;
+        intent.quantity = Quantity(q);
+        intent.lot = lot;
+        if let Valuation::Piecewise { segments } = &mut intent.valuation
+            && let Some(last) = segments.last_mut()
+        {
+            last.quantity = Quantity(last.quantity.0 + extra);
+        }
+    }
+    if rng.chance(percent) {
+        let units = intent.quantity.0 / MICRO;
+        intent.min_fill = Quantity::units(rng.range(1, units.max(1)));
+    }
+}
+
+/// With chance `percent` per party, joins all of the party's intents into one bundle (parties
+/// with a single intent are skipped).
+fn bundle_parties(rng: &mut SplitMix64, intents: &mut [Intent], percent: u8) {
+    let mut parties: Vec<PartyId> = intents.iter().map(|i| i.party).collect();
+    parties.sort();
+    parties.dedup();
+    let mut next = 1u32;
+    for p in parties {
+        if intents.iter().filter(|i| i.party == p).count() < 2 || !rng.chance(percent) {
+            continue;
+        }
+        for i in intents.iter_mut().filter(|i| i.party == p) {
+            i.bundle = Some(BundleId(next));
+        }
+        next += 1;
     }
 }
 
@@ -381,7 +443,14 @@ fn three_party(rng: &mut SplitMix64, d: &Difficulty) -> Vec<Intent> {
             units: rng.range(10, 500),
             price,
         };
-        out.push(make_intent(rng, spec, d.density, false));
+        let mut intent = make_intent(rng, spec, d.density, false);
+        if d.indivisible > 0 {
+            indivisible(rng, &mut intent, d.indivisible);
+        }
+        out.push(intent);
+    }
+    if d.indivisible > 0 {
+        bundle_parties(rng, &mut out, d.indivisible);
     }
     out
 }
@@ -410,6 +479,9 @@ fn triangle(rng: &mut SplitMix64, d: &Difficulty) -> Vec<Intent> {
                 price,
             };
             let mut intent = make_intent(rng, spec, d.density, false);
+            if d.indivisible > 0 {
+                indivisible(rng, &mut intent, d.indivisible);
+            }
             if rng.chance(d.density / 2) {
                 // Allow a random half of the other parties.
                 intent.counterparties = parties
@@ -444,6 +516,9 @@ fn triangle(rng: &mut SplitMix64, d: &Difficulty) -> Vec<Intent> {
             push(rng, &mut out, party, side, res);
         }
     }
+    if d.indivisible > 0 {
+        bundle_parties(rng, &mut out, d.indivisible);
+    }
     out
 }
 
@@ -463,7 +538,11 @@ mod tests {
     #[test]
     fn every_class_generates_valid_challenges_at_every_difficulty() {
         for class in ProblemClass::ALL {
-            for d in [Difficulty::easy(), Difficulty::hard()] {
+            for d in [
+                Difficulty::easy(),
+                Difficulty::hard(),
+                Difficulty::indivisible(),
+            ] {
                 for seed in 0..20 {
                     let c = challenge(class, seed, &d);
                     assert_eq!(c.validate(), Ok(()), "{class:?} seed {seed} {d:?}");

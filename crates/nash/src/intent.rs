@@ -29,11 +29,12 @@
 //! }
 //! ```
 //!
-//! A limit price is `"valuation": { "kind": "limit", "price": 1800000 }`.
+//! A limit price is `"valuation": { "kind": "limit", "price": 1800000 }`. An optional
+//! `"bundle": 3` makes the intent a leg of bundle 3 (all legs filled in full, or none).
 
 use crate::canonical::{Canonical, Writer};
 use crate::error::IntentError;
-use crate::units::{IntentId, Money, PartyId, Price, Quantity, ResourceKind};
+use crate::units::{BundleId, IntentId, Money, PartyId, Price, Quantity, ResourceKind};
 use serde::{Deserialize, Serialize};
 
 /// What the intent does with the resource.
@@ -141,6 +142,11 @@ pub struct Intent {
     /// Parties the intent may trade with; empty means anyone.
     #[serde(default)]
     pub counterparties: Vec<PartyId>,
+    /// The bundle this intent is a leg of, if any: all legs of a bundle belong to one party and
+    /// are filled together at their full quantities, or not at all; the party accepts a loss on
+    /// one leg if the bundle as a whole is worth it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bundle: Option<BundleId>,
 }
 
 fn one_micro() -> Quantity {
@@ -169,6 +175,7 @@ impl Intent {
             valuation: Valuation::Limit { price },
             window: Window { start: 0, end: 1 },
             counterparties: Vec::new(),
+            bundle: None,
         }
     }
 
@@ -373,6 +380,13 @@ impl Intent {
         }
     }
 
+    /// Whether a solver must treat the fill as a discrete decision: a lot above one micro-unit,
+    /// a minimum fill, or a bundle leg.
+    #[must_use]
+    pub fn is_indivisible(&self) -> bool {
+        self.lot.0 > 1 || self.min_fill.0 > 0 || self.bundle.is_some()
+    }
+
     /// Whether this intent accepts `party` as a counterparty.
     #[must_use]
     pub fn allows(&self, party: PartyId) -> bool {
@@ -447,6 +461,13 @@ pub(crate) fn encode_intent(w: &mut Writer, i: &Intent) {
     w.u32(i.window.start);
     w.u32(i.window.end);
     w.set(&i.counterparties, |w, p| w.u32(p.0));
+    match i.bundle {
+        None => w.u8(0),
+        Some(b) => {
+            w.u8(1);
+            w.u32(b.0);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -17,8 +17,9 @@
 //!                           structures + payoffs; answers
 //!               ├─ generate seeded synthetic challenges per class (own SplitMix64)
 //!               ├─ solve    reference solvers: swap closed form, simplex LP (clearing,
-//!               │           zero-sum), Lemke–Howson, three-player support enumeration,
-//!               │           coalition DP + least core
+//!               │           zero-sum), branch-and-bound MILP (lots, min fills, bundles),
+//!               │           Lemke–Howson, three-player support enumeration, coalition DP +
+//!               │           least core
 //!               └─ verify   recomputes feasibility, IR, budget, welfare gap, stability,
 //!                           regret, core stability → Verdict with Q (quality bands)
 //!           └─ manifold     version-1 encoding: 256 f32, order- and id-invariant, cosine
@@ -73,15 +74,15 @@
 //! # Status
 //!
 //! Done: data model, canonical encoding, all seven classes' instance types, generators for all
-//! seven, reference solvers for swaps, divisible three-party and triangle markets, zero-sum,
-//! bimatrix and three-player games and coalition formation (optimal structure by DP over
-//! subsets, least-core split), the verifier for markets, two- and three-player games and
-//! coalitions, the version-1
-//! manifold ([`manifold`]), scoring with the epoch's emission split ([`score`]), Yuma consensus
-//! ([`consensus`]), the emission table with its Merkle root and proofs ([`emission`]), per-miner
-//! salted relabelling ([`salt`]: a copied salted answer fails for the copier; identical-answer
-//! groups use digests of de-salted answers) and miner strategies ([`strategy`]). Not yet: MILP
-//! for indivisible multi-party markets and bundles, benchmarks.
+//! seven, reference solvers for every class: swaps, three-party and triangle markets (divisible
+//! by LP, with lots, minimum fills and bundles by MILP — [`solve::indivisible`]), zero-sum,
+//! bimatrix and three-player games, coalition formation (optimal structure by DP over subsets,
+//! least-core split); the verifier for all of them; the version-1 manifold ([`manifold`]),
+//! scoring with the epoch's emission split ([`score`]), Yuma consensus ([`consensus`]), the
+//! emission table with its Merkle root and proofs ([`emission`]), per-miner salted relabelling
+//! ([`salt`]: a copied salted answer fails for the copier; identical-answer groups use digests
+//! of de-salted answers) and miner strategies ([`strategy`]). Benchmarks: `benches/solve.rs`
+//! (criterion) and the `bench/` comparison with HiGHS, SciPy, QuantEcon and Gambit.
 
 pub mod canonical;
 pub mod challenge;

@@ -793,6 +793,7 @@ mod tests {
             resources: 6,
             actions: 3,
             density: 40,
+            indivisible: 0,
         };
         let c = challenge(ProblemClass::ResourceTriangle, 5, &d);
         assert_eq!(c.parties.len(), 40);
@@ -899,6 +900,7 @@ mod tests {
             resources: 3,
             actions: 40,
             density: 0,
+            indivisible: 0,
         };
         let c = challenge(ProblemClass::GeneralGame, 2, &d);
         let m = enc(&c);

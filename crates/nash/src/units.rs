@@ -50,6 +50,11 @@ id_newtype!(
     ChallengeId(u64)
 );
 id_newtype!(
+    /// A bundle: intents of one party that are filled all together, each at its full quantity,
+    /// or not at all. Unique within a challenge.
+    BundleId(u32)
+);
+id_newtype!(
     /// A kind of resource traded (GPU hours, storage, …). Open-ended: the named constants are
     /// the ones the generators use first.
     ResourceKind(u16)

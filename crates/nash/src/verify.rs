@@ -9,12 +9,15 @@
 //!   multiple of its lot; every filled intent (every intent, for competitively priced classes) has
 //!   a posted price;
 //! * **budget balance** — no fill creates money: the buyer's price is at least the supplier's;
-//! * **individual rationality** — no intent ends with negative utility;
+//! * **individual rationality** — no intent ends with negative utility; a bundle (one party's
+//!   all-or-nothing package) is filled in full on every leg or not at all, and must not lose in
+//!   total (its legs may lose individually);
 //! * **bargaining** (simple and constrained swaps) — the price is the Nash bargaining split;
 //! * **welfare** and its relative **gap** to the reference welfare (the validator's solve, or the
 //!   best known answer for NP-hard classes);
 //! * **stability** — the largest gain any intent gets by changing its own fill at its posted price
-//!   (reported; zero for a competitive equilibrium);
+//!   (a bundle counts as one all-or-nothing choice; reported; zero for a competitive
+//!   equilibrium);
 //! * games: every player's **regret**, ε relative to the payoff range, and for zero-sum games the
 //!   **exploitability** (duality gap).
 //! * coalition formation: the structure is a **partition**; **welfare** `Σ v(C)` and its gap to
@@ -37,7 +40,9 @@ use crate::quality::quality;
 use crate::settlement::{Answer, CoalitionAnswer, Settlement, StrategyProfile};
 use crate::solve::lemke_howson::relative_regret;
 use crate::solve::swap::{bargaining_price, swap_parties};
-use crate::units::{ChallengeId, IntentId, Money, PartyId, Price, Quantity, ResourceKind};
+use crate::units::{
+    BundleId, ChallengeId, IntentId, Money, PartyId, Price, Quantity, ResourceKind,
+};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use thiserror::Error;
@@ -220,6 +225,26 @@ pub enum Violation {
         payoff: i64,
         /// `v({player})`.
         standalone: i64,
+    },
+    /// A bundle is partly filled: some leg traded, this one not at its full quantity.
+    #[error("bundle {bundle}: intent {intent} filled {filled} of {quantity} (all or nothing)")]
+    BundleIncomplete {
+        /// The bundle.
+        bundle: BundleId,
+        /// The leg short of its quantity.
+        intent: IntentId,
+        /// Its fill.
+        filled: Quantity,
+        /// Its quantity.
+        quantity: Quantity,
+    },
+    /// A filled bundle leaves its party with negative utility (summed over its legs).
+    #[error("bundle {bundle}: utility {utility} < 0")]
+    BundleNotIndividuallyRational {
+        /// The bundle.
+        bundle: BundleId,
+        /// The sum of its legs' utilities.
+        utility: Money,
     },
 }
 
@@ -501,6 +526,9 @@ pub fn evaluate_market(
     let mut welfare = Money::ZERO;
     let mut max_gain = Money::ZERO;
     let mut least_stable = None;
+    // Per bundle, its legs: (intent, fill, posted price).
+    type Leg<'a> = (&'a Intent, Quantity, Option<Price>);
+    let mut bundles: BTreeMap<BundleId, Vec<Leg>> = BTreeMap::new();
     for i in &market.intents {
         let total = filled.get(&i.id).copied().unwrap_or(0);
         let q = Quantity(u64::try_from(total).unwrap_or(u64::MAX).min(i.quantity.0));
@@ -537,6 +565,7 @@ pub fn evaluate_market(
                 v.push(Violation::MissingPrice { intent: i.id });
             }
             None => {}
+            Some(_) if i.bundle.is_some() => {}
             Some(&p) => {
                 let u = i.utility(q, p);
                 if total > 0 && u < Money::ZERO {
@@ -552,6 +581,59 @@ pub fn evaluate_market(
                     least_stable = Some(i.id);
                 }
             }
+        }
+        if let Some(b) = i.bundle
+            && total <= u128::from(i.quantity.0)
+        {
+            bundles
+                .entry(b)
+                .or_default()
+                .push((i, q, prices.get(&i.id).copied()));
+        }
+    }
+    // A bundle is one all-or-nothing decision of its party: every leg in full, or none; it must
+    // pay as a whole, and its only deviation is to switch between the two.
+    for (b, legs) in &bundles {
+        if legs.iter().all(|(_, q, _)| q.0 == 0) {
+            // Nothing filled; the deviation to "all" is measured below.
+        } else {
+            for (i, q, _) in legs {
+                if *q != i.quantity {
+                    v.push(Violation::BundleIncomplete {
+                        bundle: *b,
+                        intent: i.id,
+                        filled: *q,
+                        quantity: i.quantity,
+                    });
+                }
+            }
+        }
+        let priced: Option<Vec<(&Intent, Quantity, Price)>> = legs
+            .iter()
+            .map(|(i, q, p)| p.map(|p| (*i, *q, p)))
+            .collect();
+        let Some(priced) = priced else { continue };
+        let now: Money = priced.iter().map(|(i, q, p)| i.utility(*q, *p)).sum();
+        if priced.iter().any(|(_, q, _)| q.0 > 0) && now < Money::ZERO {
+            v.push(Violation::BundleNotIndividuallyRational {
+                bundle: *b,
+                utility: now,
+            });
+        }
+        let all_in = priced
+            .iter()
+            .all(|(i, _, _)| i.admits(i.quantity))
+            .then(|| {
+                priced
+                    .iter()
+                    .map(|(i, _, p)| i.utility(i.quantity, *p))
+                    .sum::<Money>()
+            });
+        let best = all_in.map_or(Money::ZERO, |a| a.max(Money::ZERO));
+        let gain = best - now;
+        if gain > max_gain {
+            max_gain = gain;
+            least_stable = priced.iter().map(|(i, _, _)| i.id).min();
         }
     }
     if class.is_bilateral()

@@ -31,6 +31,7 @@ fn difficulties() -> [Difficulty; 3] {
             resources: 4,
             actions: 8,
             density: 50,
+            indivisible: 0,
         },
     ]
 }

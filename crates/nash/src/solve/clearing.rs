@@ -19,49 +19,113 @@
 //! zero deviation gain. Prices are rounded to the grid once per connected part, so buyer and
 //! supplier of a fill post identical prices (budget balance is exact).
 //!
-//! Indivisible lots and minimum fills turn this into a MILP; that solver is not written yet and
-//! such instances get [`SolveError::Unsupported`].
+//! Resources with indivisible lots, minimum fills or bundles (and the resources bundles tie to
+//! them) are cleared by the welfare MILP of [`super::indivisible`] instead; every other resource
+//! keeps this exact LP.
 
 use crate::class::{MarketInstance, ProblemClass};
 use crate::config::SolverLimits;
 use crate::error::SolveError;
 use crate::intent::Intent;
 use crate::settlement::{Fill, PostedPrice, Settlement};
+use crate::solve::indivisible::{MilpStats, clear_component};
 use crate::solve::lp::{LinearProgram, Relation};
 use crate::solve::swap::trade_slot;
-use crate::units::{ChallengeId, MICRO, Price, Quantity, ResourceKind};
-use std::collections::BTreeSet;
+use crate::units::{BundleId, ChallengeId, MICRO, Price, Quantity, ResourceKind};
+use std::collections::{BTreeMap, BTreeSet};
 
-/// The reference clearing of a divisible market.
+/// The reference clearing of a market: the exact LP per resource when every intent is
+/// divisible, the welfare MILP ([`super::indivisible`]) for the resources that carry lots,
+/// minimum fills or bundles.
 pub fn solve_clearing(
     challenge: ChallengeId,
     class: ProblemClass,
     market: &MarketInstance,
     limits: &SolverLimits,
 ) -> Result<Settlement, SolveError> {
+    solve_clearing_with_stats(challenge, class, market, limits).map(|(s, _)| s)
+}
+
+/// [`solve_clearing`], also reporting what the MILP did (all zero for divisible markets).
+pub fn solve_clearing_with_stats(
+    challenge: ChallengeId,
+    _class: ProblemClass,
+    market: &MarketInstance,
+    limits: &SolverLimits,
+) -> Result<(Settlement, MilpStats), SolveError> {
     for i in &market.intents {
         i.validate().map_err(crate::error::InstanceError::from)?;
     }
-    for i in &market.intents {
-        if i.min_fill.0 > 0 || i.lot.0 > 1 {
-            return Err(SolveError::Unsupported {
-                class,
-                what: format!(
-                    "intent {}: min_fill {} / lot {} (indivisible trades need the MILP solver)",
-                    i.id, i.min_fill, i.lot
-                ),
-            });
-        }
-    }
+    let resources: BTreeSet<ResourceKind> = market.intents.iter().map(|i| i.resource).collect();
     let mut out = Settlement {
         challenge,
         fills: Vec::new(),
         prices: Vec::new(),
     };
-    for intents in by_resource(market) {
-        clear_resource(&intents, limits, &mut out)?;
+    let mut stats = MilpStats::default();
+    let (components, needs_milp) = components(market, &resources);
+    for (root, members) in components {
+        if needs_milp.contains(&root) {
+            let intents: Vec<&Intent> = market
+                .intents
+                .iter()
+                .filter(|i| members.contains(&i.resource))
+                .collect();
+            clear_component(&intents, limits, &mut out, &mut stats)?;
+        } else {
+            for r in members {
+                let intents: Vec<&Intent> =
+                    market.intents.iter().filter(|i| i.resource == r).collect();
+                clear_resource(&intents, limits, &mut out)?;
+            }
+        }
     }
-    Ok(out)
+    Ok((out, stats))
+}
+
+/// Resources joined by bundles (a bundle's legs must be decided together), keyed by their
+/// smallest resource, and the keys of those that hold an indivisible intent.
+fn components(
+    market: &MarketInstance,
+    resources: &BTreeSet<ResourceKind>,
+) -> (
+    BTreeMap<ResourceKind, BTreeSet<ResourceKind>>,
+    BTreeSet<ResourceKind>,
+) {
+    let mut root: BTreeMap<ResourceKind, ResourceKind> =
+        resources.iter().map(|&r| (r, r)).collect();
+    fn find(root: &BTreeMap<ResourceKind, ResourceKind>, mut r: ResourceKind) -> ResourceKind {
+        while let Some(&p) = root.get(&r) {
+            if p == r {
+                break;
+            }
+            r = p;
+        }
+        r
+    }
+    let mut first_leg: BTreeMap<BundleId, ResourceKind> = BTreeMap::new();
+    for i in &market.intents {
+        if let Some(b) = i.bundle {
+            let other = *first_leg.entry(b).or_insert(i.resource);
+            let (a, c) = (find(&root, other), find(&root, i.resource));
+            // Link the larger root under the smaller, so each component is keyed by its least
+            // resource whatever the intent order.
+            if a != c {
+                root.insert(a.max(c), a.min(c));
+            }
+        }
+    }
+    let mut out: BTreeMap<ResourceKind, BTreeSet<ResourceKind>> = BTreeMap::new();
+    for &r in resources {
+        out.entry(find(&root, r)).or_default().insert(r);
+    }
+    let milp = market
+        .intents
+        .iter()
+        .filter(|i| i.is_indivisible())
+        .map(|i| find(&root, i.resource))
+        .collect();
+    (out, milp)
 }
 
 /// The welfare LPs that [`solve_clearing`] solves, one per resource in ascending
@@ -288,25 +352,27 @@ mod tests {
     }
 
     #[test]
-    fn lots_are_refused_with_the_field() {
+    fn lots_are_cleared_in_whole_lots() {
+        // The buyer wants 7, the seller sells in lots of 5: one lot changes hands.
         let mut m = MarketInstance {
             intents: vec![
-                limit(1, 1, Side::Buy, 10, 3),
-                limit(2, 2, Side::Sell, 10, 1),
+                limit(1, 1, Side::Buy, 7, 3_000_000),
+                limit(2, 2, Side::Sell, 10, 1_000_000),
+                limit(3, 3, Side::Defer, 10, 2_000_000),
             ],
         };
         m.intents[1].lot = Quantity::units(5);
-        let err = solve_clearing(
+        m.intents[2].lot = Quantity::units(5);
+        let (s, stats) = solve_clearing_with_stats(
             ChallengeId(1),
             ProblemClass::ThreeParty,
             &m,
             &SolverLimits::default(),
         )
-        .expect_err("unsupported");
-        assert!(
-            err.to_string()
-                .contains("intent 2: min_fill 0.000000 / lot 5.000000"),
-            "{err}"
-        );
+        .expect("solves");
+        assert_eq!(stats.components, 1);
+        let total: u64 = s.fills.iter().map(|f| f.quantity.0).sum();
+        assert_eq!(total, Quantity::units(5).0);
+        assert!(s.fills.iter().all(|f| f.seller == IntentId(2)));
     }
 }

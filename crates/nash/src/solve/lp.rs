@@ -109,6 +109,12 @@ impl LinearProgram {
             .map(|r| (r.coeffs.as_slice(), r.relation, r.rhs))
     }
 
+    /// The upper bound of variable `j` (`∞` if unbounded or out of range).
+    #[must_use]
+    pub fn upper(&self, j: usize) -> f64 {
+        self.upper.get(j).copied().unwrap_or(f64::INFINITY)
+    }
+
     /// Sets the cost of variable `j` (minimised). Out-of-range `j` is ignored.
     pub fn set_cost(&mut self, j: usize, c: f64) {
         if let Some(slot) = self.objective.get_mut(j) {
@@ -131,6 +137,47 @@ impl LinearProgram {
             rhs,
         });
         self.rows.len() - 1
+    }
+
+    /// Solves the program with the bounds replaced by `lower ≤ x ≤ upper` (one entry per
+    /// variable). Lower bounds are substituted out (`x = lower + x'`), so the tableau keeps its
+    /// size; the answer is in the original variables, and the duals are those of the original
+    /// rows. Bounds that cross are [`SolveError::Infeasible`].
+    pub fn solve_bounded(
+        &self,
+        lower: &[f64],
+        upper: &[f64],
+        limits: &SolverLimits,
+    ) -> Result<LpSolution, SolveError> {
+        let n = self.num_vars();
+        if lower.len() != n || upper.len() != n {
+            return Err(SolveError::Numerical {
+                solver: "simplex",
+                detail: format!("{} / {} bounds for {n} variables", lower.len(), upper.len()),
+            });
+        }
+        let mut shifted = self.clone();
+        for j in 0..n {
+            if upper[j] < lower[j] - FEAS_TOL {
+                return Err(SolveError::Infeasible);
+            }
+            shifted.upper[j] = (upper[j] - lower[j]).max(0.0);
+        }
+        for row in &mut shifted.rows {
+            for &(j, v) in &row.coeffs {
+                if let Some(&l) = lower.get(j)
+                    && l != 0.0
+                {
+                    row.rhs -= v * l;
+                }
+            }
+        }
+        let mut sol = shifted.solve(limits)?;
+        for (x, l) in sol.x.iter_mut().zip(lower) {
+            *x += l;
+        }
+        sol.objective = self.objective.iter().zip(&sol.x).map(|(c, v)| c * v).sum();
+        Ok(sol)
     }
 
     /// Solves the program.

@@ -4,18 +4,19 @@
 //! |---|---|---|
 //! | simple / constrained swap | [`swap`]: 1-D concave maximisation over the lot lattice, Nash bargaining price | exact (integers) |
 //! | three-party, resource triangle (divisible) | [`clearing`]: welfare LP per resource, prices from duals | exact after rounding (totally unimodular) |
+//! | three-party, resource triangle with lots, minimum fills, bundles | [`indivisible`]: welfare MILP by branch and bound ([`milp`]) per bundle-joined set of resources, prices from the duals with integer decisions fixed | optimal unless `milp_max_nodes` is hit (then best found) |
 //! | zero-sum game | [`zero_sum`]: LP | ~1e-12 |
 //! | bimatrix game | [`lemke_howson`] | checked ε ≤ 1e-9 of the payoff range |
 //! | three-player game | [`three_player`]: pure profiles, then Porter–Nudelman–Shoham support enumeration with Newton/Levenberg–Marquardt | checked ε ≤ 1e-9 of the payoff range |
 //! | coalition formation | [`coalition`]: DP over subsets (`3ⁿ`, n ≤ 16) for the structure, least-core LP by constraint generation for the split | exact structure; split rounded to integers |
 //!
-//! Not yet written (it returns [`SolveError::Unsupported`]): MILP for indivisible multi-party
-//! markets and bundles.
 
 pub mod clearing;
 pub mod coalition;
+pub mod indivisible;
 pub mod lemke_howson;
 pub mod lp;
+pub mod milp;
 pub mod swap;
 pub mod three_player;
 pub mod zero_sum;
