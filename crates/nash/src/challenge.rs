@@ -22,11 +22,12 @@ use crate::class::{
 };
 use crate::error::InstanceError;
 use crate::units::{ChallengeId, Hash32, PartyId};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
 /// The instance inside a challenge.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Problem {
     /// Intents to clear (market classes).
@@ -42,7 +43,7 @@ pub enum Problem {
 }
 
 /// A problem broadcast to miners.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Challenge {
     /// Unique per validator.
     pub id: ChallengeId,

@@ -10,6 +10,7 @@ use crate::config::PmuConfig;
 use crate::error::InstanceError;
 use crate::intent::{Intent, Side, encode_intent};
 use crate::units::{BundleId, PartyId};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -24,7 +25,9 @@ pub const MAX_ACTIONS_3P: usize = 32;
 pub const MAX_COALITION_PLAYERS: usize = 16;
 
 /// A kind of problem, as in DESIGN.md.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ProblemClass {
     /// One buyer, one seller, one resource, divisible, limit prices. Closed form.
@@ -108,7 +111,7 @@ impl ProblemClass {
 }
 
 /// A market: the intents of one challenge.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct MarketInstance {
     /// The intents (a set: order carries no meaning).
     pub intents: Vec<Intent>,
@@ -255,7 +258,7 @@ fn check_dim(field: &'static str, value: usize, max: usize) -> Result<(), Instan
 
 /// A two-player zero-sum game: `payoffs[i * cols + j]` is what the column player pays the row
 /// player when row `i` meets column `j`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct MatrixGame {
     /// Row player's actions.
     pub rows: usize,
@@ -287,7 +290,7 @@ impl MatrixGame {
 }
 
 /// A two-player general-sum game.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct BimatrixGame {
     /// Row player's actions.
     pub rows: usize,
@@ -329,7 +332,7 @@ impl BimatrixGame {
 }
 
 /// A three-player game: `payoffs[p][(a0 * n1 + a1) * n2 + a2]` is player `p`'s payoff.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ThreePlayerGame {
     /// Actions of each player.
     pub actions: [usize; 3],
@@ -369,7 +372,7 @@ impl ThreePlayerGame {
 
 /// A transferable-utility game: `values[S]` is what coalition `S` (a bitmask over players) can
 /// earn on its own. Player `i` is bit `i`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct CoalitionGame {
     /// Number of players, 1..=16.
     pub players: usize,

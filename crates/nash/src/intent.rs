@@ -35,10 +35,13 @@
 use crate::canonical::{Canonical, Writer};
 use crate::error::IntentError;
 use crate::units::{BundleId, IntentId, Money, PartyId, Price, Quantity, ResourceKind};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// What the intent does with the resource.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Side {
     /// Acquire the resource; the valuation is the value to the party.
@@ -67,7 +70,7 @@ impl Side {
 }
 
 /// One linear piece of a valuation: `quantity` more units at marginal `price` each.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Segment {
     /// Length of the piece.
     pub quantity: Quantity,
@@ -76,7 +79,7 @@ pub struct Segment {
 }
 
 /// Value (buyers) or cost (suppliers) of a fill.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Valuation {
     /// The same marginal price for the whole quantity.
@@ -92,7 +95,7 @@ pub enum Valuation {
 }
 
 /// A half-open range of delivery slots `[start, end)`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Window {
     /// First slot.
     pub start: u32,
@@ -117,7 +120,7 @@ impl Window {
 }
 
 /// A party's offer to trade one resource.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Intent {
     /// Unique within the challenge.
     pub id: IntentId,

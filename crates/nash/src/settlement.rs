@@ -30,11 +30,14 @@ use crate::canonical::{Canonical, Writer};
 use crate::config::SettlementRules;
 use crate::error::SettlementError;
 use crate::units::{ChallengeId, IntentId, Price, Quantity, ResourceKind};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
 /// A quantity delivered from a supply intent to a buy intent.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 pub struct Fill {
     /// The sell or defer intent that gives.
     pub seller: IntentId,
@@ -49,7 +52,9 @@ pub struct Fill {
 }
 
 /// The unit price an intent trades at.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 pub struct PostedPrice {
     /// The intent.
     pub intent: IntentId,
@@ -58,7 +63,7 @@ pub struct PostedPrice {
 }
 
 /// A proposed clearing of a market challenge.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Settlement {
     /// The challenge answered.
     pub challenge: ChallengeId,
@@ -139,7 +144,7 @@ impl Canonical for Settlement {
 }
 
 /// A mixed strategy per player: `strategies[p][a]` is the probability player `p` plays `a`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct StrategyProfile {
     /// The challenge answered.
     pub challenge: ChallengeId,
@@ -205,7 +210,7 @@ impl Canonical for StrategyProfile {
 ///
 /// Payoffs are integers in the game's value units, so efficiency (`Σ_{i∈C} payoffs[i] = v(C)`)
 /// and every blocking check are exact integer arithmetic.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct CoalitionAnswer {
     /// The challenge answered.
     pub challenge: ChallengeId,
@@ -280,7 +285,7 @@ impl Canonical for CoalitionAnswer {
 }
 
 /// A miner's answer to a challenge.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Answer {
     /// For market classes.
