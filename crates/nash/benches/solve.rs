@@ -7,6 +7,9 @@
 //! gets `size` or `size + 1`). Market answers are verified without a reference (the cost of
 //! checking one settlement); game answers need none.
 //!
+//! Three-player games, coalition formation and indivisible markets (the MILP) have groups of
+//! their own with the generator's difficulty for them.
+//!
 //! Filter as usual: `cargo bench -p pin-nash --bench solve -- bimatrix/solve`.
 
 #![allow(missing_docs)]
@@ -41,9 +44,19 @@ fn difficulty(class: ProblemClass, size: usize) -> Difficulty {
 }
 
 fn class_group(c: &mut Criterion, name: &str, class: ProblemClass, sizes: &[usize]) {
+    let cases: Vec<(usize, Difficulty)> = sizes
+        .iter()
+        .map(|&size| (size, difficulty(class, size)))
+        .collect();
+    group_of(c, name, class, &cases);
+}
+
+/// One criterion group: solve and verify of seed 1 at each `(size label, difficulty)`.
+fn group_of(c: &mut Criterion, name: &str, class: ProblemClass, cases: &[(usize, Difficulty)]) {
     let config = Config::default();
     let mut group = c.benchmark_group(name);
-    for &size in sizes {
+    for (size, d) in cases {
+        let size = *size;
         // Big instances take from a second (zero-sum 400) to several (bimatrix 400) per solve:
         // keep their sample counts at criterion's minimum, one iteration per sample.
         if size >= 100 {
@@ -57,7 +70,7 @@ fn class_group(c: &mut Criterion, name: &str, class: ProblemClass, sizes: &[usiz
             group.warm_up_time(Duration::from_millis(300));
             group.measurement_time(Duration::from_secs(2));
         }
-        let ch = challenge(class, 1, &difficulty(class, size));
+        let ch = challenge(class, 1, d);
         let answer = match reference(&ch, &config) {
             Ok(a) => a,
             Err(e) => panic!("{name} size {size}: the reference solver failed: {e}"),
@@ -88,6 +101,55 @@ fn benches(c: &mut Criterion) {
         "bimatrix",
         ProblemClass::GeneralGame,
         &[10, 100, 200, 400],
+    );
+    // Three-player games: `size` actions per player.
+    let three: Vec<(usize, Difficulty)> = [4, 8, 16]
+        .iter()
+        .map(|&n| {
+            (
+                n,
+                Difficulty {
+                    parties: 3,
+                    actions: n,
+                    ..difficulty(ProblemClass::GeneralGame, n)
+                },
+            )
+        })
+        .collect();
+    group_of(c, "three_player", ProblemClass::GeneralGame, &three);
+    // Coalition formation: `size` players (the DP is 3ⁿ).
+    let coalition: Vec<(usize, Difficulty)> = [8, 12, 16]
+        .iter()
+        .map(|&n| {
+            (
+                n,
+                Difficulty {
+                    parties: n,
+                    ..Difficulty::hard()
+                },
+            )
+        })
+        .collect();
+    group_of(c, "coalition", ProblemClass::CoalitionFormation, &coalition);
+    // Markets with lots, minimum fills and bundles (the MILP): `size` parties.
+    let lots: Vec<(usize, Difficulty)> = [4, 16]
+        .iter()
+        .map(|&n| {
+            (
+                n,
+                Difficulty {
+                    parties: n,
+                    resources: 4,
+                    ..Difficulty::indivisible()
+                },
+            )
+        })
+        .collect();
+    group_of(
+        c,
+        "triangle_indivisible",
+        ProblemClass::ResourceTriangle,
+        &lots,
     );
 }
 
