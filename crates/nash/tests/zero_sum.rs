@@ -6,8 +6,10 @@
 use nash::challenge::Problem;
 use nash::class::{MatrixGame, ProblemClass};
 use nash::config::{Config, SolverLimits};
+use nash::error::SolveError;
 use nash::generate::{Difficulty, SplitMix64, challenge};
 use nash::settlement::StrategyProfile;
+use nash::solve::lp::{LinearProgram, Relation};
 use nash::solve::zero_sum::{ZeroSumSolution, solve_zero_sum};
 use nash::units::ChallengeId;
 use nash::verify::{Metrics, verify_zero_sum};
@@ -211,6 +213,85 @@ fn deterministic() {
         let b = solve_zero_sum(&g, &SolverLimits::default()).expect("solves");
         assert_eq!(a, b);
     }
+}
+
+#[test]
+fn larger_generated_games_verify() {
+    for (actions, seeds) in [(150, 3), (250, 1)] {
+        for seed in 0..seeds {
+            solve_and_verify(&generated(1000 + seed, actions));
+        }
+    }
+}
+
+/// The value agrees with the row player's LP `min Σu s.t. A'ᵀu ≥ 1` solved by the general
+/// simplex (an independent formulation and code path).
+#[test]
+fn value_matches_the_row_players_lp() {
+    for seed in 0..12 {
+        let g = generated(500 + seed, 1 + (seed as usize * 7) % 30);
+        let (s, _) = solve_and_verify(&g);
+        let lo = *g.payoffs.iter().min().expect("non-empty");
+        let hi = *g.payoffs.iter().max().expect("non-empty");
+        let range = (hi - lo).max(1) as f64;
+        let mut lp = LinearProgram::new(g.rows);
+        for i in 0..g.rows {
+            lp.set_cost(i, 1.0);
+        }
+        for j in 0..g.cols {
+            let coeffs = (0..g.rows)
+                .map(|i| (i, (g.at(i, j) - lo) as f64 / range + 1.0))
+                .collect();
+            lp.add_row(coeffs, Relation::Ge, 1.0);
+        }
+        let sol = lp.solve(&SolverLimits::default()).expect("LP solves");
+        let value = (1.0 / sol.objective - 1.0) * range + lo as f64;
+        assert!(
+            (value - s.value).abs() <= 1e-9 * range,
+            "seed {seed}: {value} vs {}",
+            s.value
+        );
+    }
+}
+
+#[test]
+fn blands_rule_throughout_still_solves() {
+    // Switching to Bland's rule from the first pivot exercises the anti-cycling path.
+    let limits = SolverLimits {
+        lp_degenerate_switch: 0,
+        ..SolverLimits::default()
+    };
+    let mut rng = SplitMix64::new(11);
+    for k in 0..20 {
+        let g = if k % 2 == 0 {
+            generated(k, 25)
+        } else {
+            let n = 20;
+            MatrixGame {
+                rows: n,
+                cols: n,
+                payoffs: (0..n * n).map(|_| rng.below(3) as i64 - 1).collect(),
+            }
+        };
+        let s = solve_zero_sum(&g, &limits).expect("solves");
+        let p = StrategyProfile {
+            challenge: ChallengeId(0),
+            strategies: vec![s.row, s.col],
+        };
+        assert_eq!(verify_zero_sum(&g, &p, &Config::default()).quality, 1.0);
+    }
+}
+
+#[test]
+fn pivot_limit_is_an_error() {
+    let limits = SolverLimits {
+        lp_max_pivots: 2,
+        ..SolverLimits::default()
+    };
+    assert!(matches!(
+        solve_zero_sum(&generated(3, 40), &limits),
+        Err(SolveError::IterationLimit { .. })
+    ));
 }
 
 /// p50/max solve time and worst ε over ten seeds per size (run with `--ignored --nocapture`).
