@@ -1,8 +1,8 @@
 //! The zero-sum reference solver: generated and degenerate games all verify with Q = 1, and a
 //! timing printout
 //! (`cargo test -p pin-nash --release --test zero_sum -- --nocapture --ignored`; set
-//! `ZS_WRITE_DIR` to also write each timed matrix there as `n<size>_s<seed>.json`).
-
+//! `ZS_SIZES=10,100` to choose the sizes and `ZS_WRITE_DIR` to also write each timed matrix
+//! there as `n<size>_s<seed>.json`).
 use nash::challenge::Problem;
 use nash::class::{MatrixGame, ProblemClass};
 use nash::config::{Config, SolverLimits};
@@ -300,7 +300,11 @@ fn pivot_limit_is_an_error() {
 fn timings() {
     let write_dir = std::env::var("ZS_WRITE_DIR").ok();
     let limits = SolverLimits::default();
-    for actions in [10, 100, 200, 400] {
+    let sizes: Vec<usize> = std::env::var("ZS_SIZES").map_or_else(
+        |_| vec![10, 100, 200, 400],
+        |v| v.split(',').filter_map(|s| s.trim().parse().ok()).collect(),
+    );
+    for actions in sizes {
         let mut times = Vec::new();
         let mut worst_eps: f64 = 0.0;
         for seed in 0..10 {
