@@ -3,6 +3,7 @@
 //! (`cargo test -p pin-nash --release --test zero_sum -- --nocapture --ignored`; set
 //! `ZS_SIZES=10,100` to choose the sizes and `ZS_WRITE_DIR` to also write each timed matrix
 //! there as `n<size>_s<seed>.json`).
+
 use nash::challenge::Problem;
 use nash::class::{MatrixGame, ProblemClass};
 use nash::config::{Config, SolverLimits};
