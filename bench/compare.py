@@ -143,23 +143,24 @@ def solve_linprog(inst, reps):
     A = np.asarray(inst["game"]["a"], dtype=float)
     lo, hi = A.min(), A.max()
     rng = max(hi - lo, 1.0)
-    S = (A - lo) / rng + 1.0  # the same scaling and LP as crates/nash/src/solve/zero_sum.rs
+    # The same scaling and LP as crates/nash/src/solve/zero_sum.rs: the column player's side,
+    # max Σv s.t. S v ≤ 1, v ≥ 0; the row strategy is the constraints' duals.
+    S = (A - lo) / rng + 1.0
     m, n = S.shape
-    c = np.ones(m)
-    A_ub = -S.T
-    b_ub = -np.ones(n)
+    c = -np.ones(n)
+    b_ub = np.ones(m)
     times, res = [], None
     for _ in range(reps):
         t0 = time.perf_counter()
-        res = linprog(c, A_ub=A_ub, b_ub=b_ub, bounds=(0, None), method="highs")
+        res = linprog(c, A_ub=S, b_ub=b_ub, bounds=(0, None), method="highs")
         times.append(time.perf_counter() - t0)
         if res.status != 0:
             raise RuntimeError(f"linprog: {res.message}")
-    x = res.x / res.x.sum()
-    y = -res.ineqlin.marginals
-    y = np.clip(y, 0, None)
-    y = y / y.sum()
-    value = (1.0 / res.fun - 1.0) * rng + lo
+    y = res.x / res.x.sum()
+    x = -res.ineqlin.marginals
+    x = np.clip(x, 0, None)
+    x = x / x.sum()
+    value = (1.0 / -res.fun - 1.0) * rng + lo
     return {"times_s": times, "value": value, "row": x.tolist(), "col": y.tolist()}
 
 

@@ -5,7 +5,7 @@
 //! | simple / constrained swap | [`swap`]: 1-D concave maximisation over the lot lattice, Nash bargaining price | exact (integers) |
 //! | three-party, resource triangle (divisible) | [`clearing`]: welfare LP per resource, prices from duals | exact after rounding (totally unimodular) |
 //! | three-party, resource triangle with lots, minimum fills, bundles | [`indivisible`]: welfare MILP by branch and bound ([`milp`]) per bundle-joined set of resources, prices from the duals with integer decisions fixed | optimal unless `milp_max_nodes` is hit (then best found) |
-//! | zero-sum game | [`zero_sum`]: LP | ~1e-12 |
+//! | zero-sum game | [`zero_sum`]: simplex on the column player's side from the slack basis (steepest edge), exact polish on the support | ~1e-15 |
 //! | bimatrix game | [`lemke_howson`] | checked ε ≤ 1e-9 of the payoff range |
 //! | three-player game | [`three_player`]: pure profiles, then Porter–Nudelman–Shoham support enumeration with Newton/Levenberg–Marquardt | checked ε ≤ 1e-9 of the payoff range |
 //! | coalition formation | [`coalition`]: DP over subsets (`3ⁿ`, n ≤ 16) for the structure, least-core LP by constraint generation for the split | exact structure; split rounded to integers |
