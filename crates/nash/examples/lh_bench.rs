@@ -1,0 +1,81 @@
+//! Timing of the Lemke–Howson reference solver on generated bimatrix games.
+//!
+//! `cargo run -p pin-nash --release --example lh_bench -- [seeds] [sizes…]` prints, per size,
+//! p50 / p99 / max wall time, starting labels and pivots. With `LH_DUMP=dir` it also writes each
+//! game as text (`m n`, then A's rows, then B's rows) for comparison with other solvers.
+
+use nash::challenge::Problem;
+use nash::class::ProblemClass;
+use nash::config::SolverLimits;
+use nash::generate::{Difficulty, challenge};
+use nash::solve::lemke_howson::{relative_regret, solve_bimatrix};
+use std::fmt::Write as _;
+use std::time::Instant;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let seeds: u64 = args.first().and_then(|s| s.parse().ok()).unwrap_or(20);
+    let sizes: Vec<usize> = if args.len() > 1 {
+        args[1..].iter().filter_map(|s| s.parse().ok()).collect()
+    } else {
+        vec![10, 100, 200, 400]
+    };
+    let dump = std::env::var("LH_DUMP").ok();
+    let limits = SolverLimits::default();
+    for &n in &sizes {
+        let d = Difficulty {
+            parties: 2,
+            actions: n,
+            ..Difficulty::easy()
+        };
+        let mut times = Vec::new();
+        let mut pivots = Vec::new();
+        let mut labels = Vec::new();
+        for seed in 0..seeds {
+            let c = challenge(ProblemClass::GeneralGame, seed, &d);
+            let Problem::Bimatrix(g) = &c.problem else {
+                panic!("not bimatrix")
+            };
+            if let Some(dir) = &dump {
+                let mut s = format!("{} {}\n", g.rows, g.cols);
+                for t in [&g.row_payoffs, &g.col_payoffs] {
+                    for i in 0..g.rows {
+                        let row: Vec<String> = t[i * g.cols..(i + 1) * g.cols]
+                            .iter()
+                            .map(ToString::to_string)
+                            .collect();
+                        let _ = writeln!(s, "{}", row.join(" "));
+                    }
+                }
+                std::fs::write(format!("{dir}/g{n}_{seed}.txt"), s).expect("write");
+            }
+            let t0 = Instant::now();
+            let sol = solve_bimatrix(g, &limits).expect("solves");
+            let dt = t0.elapsed().as_secs_f64() * 1e3;
+            assert!(relative_regret(g, &sol.row, &sol.col) <= 1e-9);
+            times.push(dt);
+            pivots.push(sol.pivots);
+            labels.push(sol.label);
+            if std::env::var("LH_VERBOSE").is_ok() {
+                println!(
+                    "n={n} seed={seed} {dt:.3} ms label {} pivots {}",
+                    sol.label, sol.pivots
+                );
+            }
+        }
+        let mut sorted = times.clone();
+        sorted.sort_by(f64::total_cmp);
+        let q = |p: f64| sorted[((p * (sorted.len() - 1) as f64).round()) as usize];
+        let total: f64 = times.iter().sum();
+        println!(
+            "n={n:4} seeds={seeds} p50 {:.3} ms  p99 {:.3} ms  max {:.3} ms  total {:.1} ms  \
+             max label {}  mean pivots {:.1}",
+            q(0.5),
+            q(0.99),
+            sorted[sorted.len() - 1],
+            total,
+            labels.iter().max().unwrap_or(&0),
+            pivots.iter().sum::<usize>() as f64 / pivots.len() as f64
+        );
+    }
+}
