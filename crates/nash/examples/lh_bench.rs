@@ -8,7 +8,7 @@ use nash::challenge::Problem;
 use nash::class::ProblemClass;
 use nash::config::SolverLimits;
 use nash::generate::{Difficulty, challenge};
-use nash::solve::lemke_howson::{relative_regret, solve_bimatrix};
+use nash::solve::lemke_howson::{relative_regret, solve_bimatrix, solve_bimatrix_lh};
 use std::fmt::Write as _;
 use std::time::Instant;
 
@@ -21,6 +21,8 @@ fn main() {
         vec![10, 100, 200, 400]
     };
     let dump = std::env::var("LH_DUMP").ok();
+    // LH_ONLY=1: Lemke–Howson alone, without the pure-equilibrium scan.
+    let lh_only = std::env::var("LH_ONLY").is_ok();
     let limits = SolverLimits::default();
     for &n in &sizes {
         let d = Difficulty {
@@ -50,7 +52,12 @@ fn main() {
                 std::fs::write(format!("{dir}/g{n}_{seed}.txt"), s).expect("write");
             }
             let t0 = Instant::now();
-            let sol = solve_bimatrix(g, &limits).expect("solves");
+            let sol = if lh_only {
+                solve_bimatrix_lh(g, &limits)
+            } else {
+                solve_bimatrix(g, &limits)
+            }
+            .expect("solves");
             let dt = t0.elapsed().as_secs_f64() * 1e3;
             assert!(relative_regret(g, &sol.row, &sol.col) <= 1e-9);
             times.push(dt);
@@ -58,7 +65,7 @@ fn main() {
             labels.push(sol.label);
             if std::env::var("LH_VERBOSE").is_ok() {
                 println!(
-                    "n={n} seed={seed} {dt:.3} ms label {} pivots {}",
+                    "n={n} seed={seed} {dt:.3} ms label {:?} pivots {}",
                     sol.label, sol.pivots
                 );
             }
@@ -69,12 +76,13 @@ fn main() {
         let total: f64 = times.iter().sum();
         println!(
             "n={n:4} seeds={seeds} p50 {:.3} ms  p99 {:.3} ms  max {:.3} ms  total {:.1} ms  \
-             max label {}  mean pivots {:.1}",
+             max label {:?}  pure {}  mean pivots {:.1}",
             q(0.5),
             q(0.99),
             sorted[sorted.len() - 1],
             total,
-            labels.iter().max().unwrap_or(&0),
+            labels.iter().flatten().max(),
+            labels.iter().filter(|l| l.is_none()).count(),
             pivots.iter().sum::<usize>() as f64 / pivots.len() as f64
         );
     }
