@@ -551,4 +551,84 @@ mod tests {
         // range 2 → relative regret 1.
         assert!(close(relative_regret(&g, &[1.0, 0.0], &[1.0, 0.0]), 1.0));
     }
+    #[test]
+    fn duplicate_rows_and_ties_still_solve() {
+        // No pure equilibrium scan shortcut: Lemke–Howson alone, from every label.
+        let a = [1, 0, 1, 0, 1, 0, 0, 1, 0, 1, 0, 1];
+        let b = [0, 1, 0, 1, 0, 1, 1, 0, 1, 0, 1, 0];
+        let g = game(3, 4, &a, &b);
+        let limits = SolverLimits::default();
+        for label in 0..7 {
+            let (x, y, _) = path(&g, label, &limits).expect("path ends");
+            assert!(relative_regret(&g, &x, &y) <= 1e-9, "label {label}");
+        }
+        // All payoffs equal: every profile is an equilibrium.
+        let flat = game(4, 4, &[7; 16], &[7; 16]);
+        for label in 0..8 {
+            let (x, y, _) = path(&flat, label, &limits).expect("path ends");
+            assert!(relative_regret(&flat, &x, &y) <= 1e-9, "label {label}");
+        }
+        assert!(solve_bimatrix_lh(&flat, &limits).is_ok());
+    }
+
+    #[test]
+    fn generated_games_solve_deterministically_with_and_without_the_pure_scan() {
+        use crate::challenge::Problem;
+        use crate::class::ProblemClass;
+        use crate::generate::{Difficulty, challenge};
+        let limits = SolverLimits::default();
+        for (n, seeds) in [(5, 0..40), (30, 0..10), (100, 2..4)] {
+            let d = Difficulty {
+                parties: 2,
+                actions: n,
+                ..Difficulty::easy()
+            };
+            for seed in seeds {
+                let c = challenge(ProblemClass::GeneralGame, seed, &d);
+                let Problem::Bimatrix(g) = &c.problem else {
+                    panic!("bimatrix expected")
+                };
+                let s = solve_bimatrix_lh(g, &limits).expect("solves");
+                assert!(relative_regret(g, &s.row, &s.col) <= 1e-9, "{n}/{seed}");
+                assert_eq!(s, solve_bimatrix_lh(g, &limits).expect("solves"));
+                let p = solve_bimatrix(g, &limits).expect("solves");
+                assert!(relative_regret(g, &p.row, &p.col) <= 1e-9, "{n}/{seed}");
+            }
+        }
+    }
+
+    #[test]
+    fn verifiers_keep_precision_with_large_offset_payoffs() {
+        use crate::class::MatrixGame;
+        use crate::config::Config;
+        use crate::settlement::StrategyProfile;
+        use crate::units::ChallengeId;
+        use crate::verify::{verify_bimatrix, verify_zero_sum};
+        // Rock–paper–scissors shifted next to 10¹²: uniform play is exact, but summing raw
+        // payoffs times ⅓ would round by ~10⁻⁴, far above ε = 10⁻⁹ of the range 2.
+        let off = 999_999_999_989_i64;
+        let rps = [0, -1, 1, 1, 0, -1, -1, 1, 0];
+        let a: Vec<i64> = rps.iter().map(|v| v + off).collect();
+        let b: Vec<i64> = rps.iter().map(|v| off - v).collect();
+        let third = vec![1.0 / 3.0; 3];
+        let p = StrategyProfile {
+            challenge: ChallengeId(1),
+            strategies: vec![third.clone(), third],
+        };
+        let config = Config::default();
+        let g = game(3, 3, &a, &b);
+        let v = verify_bimatrix(&g, &p, &config);
+        assert!(v.gap.expect("gap") <= 1e-12, "{v:?}");
+        assert_eq!(v.quality, 1.0, "{v:?}");
+        let s = solve_bimatrix(&g, &SolverLimits::default()).expect("solves");
+        assert!(relative_regret(&g, &s.row, &s.col) <= 1e-12, "{s:?}");
+        let z = MatrixGame {
+            rows: 3,
+            cols: 3,
+            payoffs: a,
+        };
+        let v = verify_zero_sum(&z, &p, &config);
+        assert!(v.gap.expect("gap") <= 1e-12, "{v:?}");
+        assert_eq!(v.quality, 1.0, "{v:?}");
+    }
 }
