@@ -22,9 +22,14 @@
 //! ties lexicographically over the slack columns (`B⁻¹`, implicit unit vectors for basic slacks),
 //! which makes the path unique even in degenerate games. At the end, the basic values are
 //! recomputed from the original payoffs (Gaussian elimination with partial pivoting on the final
-//! basis), removing the rounding accumulated along long paths. Each start is capped at
-//! `lh_max_pivots`; the first of up to `lh_max_restarts` starting labels whose result passes the
-//! ε-Nash check (regret at most 10⁻⁹ of the payoff range) is returned.
+//! basis), removing the rounding accumulated along long paths.
+//!
+//! Path lengths from different starting labels vary by orders of magnitude (tens of pivots from
+//! one label, tens of thousands from another), so several labels' paths are followed at once,
+//! round robin (see [`solve_bimatrix_lh`]). Each path is capped at `lh_max_pivots`; at most
+//! `lh_max_restarts` starting labels are tried; the first end that passes the ε-Nash check
+//! (regret at most 10⁻⁹ of the payoff range) is returned. The schedule is fixed, so the answer is
+//! deterministic.
 
 use crate::class::BimatrixGame;
 use crate::config::SolverLimits;
@@ -391,49 +396,95 @@ pub fn regrets(game: &BimatrixGame, x: &[f64], y: &[f64]) -> [f64; 2] {
     [ra.max(0.0), rb.max(0.0)]
 }
 
-/// Follows the Lemke–Howson path from `label`: the end's strategies (polished when that helps)
-/// and the pivots taken, or why it failed.
+/// Pivots each live path takes per turn of the round robin.
+const SLICE: usize = 64;
+/// Most paths followed at once.
+const MAX_LIVE: usize = 8;
+/// Memory the live paths may take together (bytes); at least two paths are kept regardless.
+const LIVE_BYTES: usize = 64 << 20;
+
+/// A Lemke–Howson path from one starting label, resumable.
+struct Path<'g> {
+    lh: Lh<'g>,
+    label: usize,
+    /// System the next variable enters.
+    t: usize,
+    entering: usize,
+    pivots: usize,
+}
+
+impl<'g> Path<'g> {
+    fn new(game: &'g BimatrixGame, label: usize) -> Self {
+        Self {
+            lh: Lh::new(game),
+            label,
+            t: usize::from(label >= game.rows),
+            entering: label,
+            pivots: 0,
+        }
+    }
+
+    /// Takes up to `slice` pivots: `None` if the path goes on, `Some(Ok)` at its end,
+    /// `Some(Err)` if it cannot end (pivot cap, unbounded column).
+    fn run(&mut self, slice: usize, limits: &SolverLimits) -> Option<Result<(), String>> {
+        for _ in 0..slice {
+            if self.pivots >= limits.lh_max_pivots {
+                return Some(Err(format!(
+                    "label {}: no end of path within {} pivots",
+                    self.label, limits.lh_max_pivots
+                )));
+            }
+            self.pivots += 1;
+            let Some(left) = self.lh.t[self.t].pivot(self.entering) else {
+                return Some(Err(format!(
+                    "label {}: unbounded column after {} pivots",
+                    self.label, self.pivots
+                )));
+            };
+            if left == self.label {
+                return Some(Ok(()));
+            }
+            self.entering = left;
+            self.t = 1 - self.t;
+        }
+        None
+    }
+
+    /// The strategies at the end of the path (polished when that helps), if they pass the ε
+    /// check.
+    fn result(&self) -> Result<(Vec<f64>, Vec<f64>), String> {
+        let game = self.lh.game;
+        let mut eps = f64::INFINITY;
+        if let Some((row, col)) = self.lh.polished() {
+            eps = relative_regret(game, &row, &col);
+            if eps <= 1e-9 {
+                return Ok((row, col));
+            }
+        }
+        let (row, col) = self.lh.strategies();
+        let raw = relative_regret(game, &row, &col);
+        if raw <= 1e-9 {
+            return Ok((row, col));
+        }
+        Err(format!(
+            "label {}: relative regret {:e}",
+            self.label,
+            raw.min(eps)
+        ))
+    }
+}
+
+/// Follows the path from `label` to its end alone: strategies and pivots, or why it failed.
+#[cfg(test)]
 fn path(
     game: &BimatrixGame,
     label: usize,
     limits: &SolverLimits,
 ) -> Result<(Vec<f64>, Vec<f64>, usize), String> {
-    let mut lh = Lh::new(game);
-    let mut t = usize::from(label >= game.rows);
-    let mut entering = label;
-    let mut pivots = 0;
-    loop {
-        if pivots >= limits.lh_max_pivots {
-            return Err(format!(
-                "label {label}: no end of path within {} pivots",
-                limits.lh_max_pivots
-            ));
-        }
-        pivots += 1;
-        let Some(left) = lh.t[t].pivot(entering) else {
-            return Err(format!(
-                "label {label}: unbounded column after {pivots} pivots"
-            ));
-        };
-        if left == label {
-            break;
-        }
-        entering = left;
-        t = 1 - t;
-    }
-    let mut eps = f64::INFINITY;
-    if let Some((row, col)) = lh.polished() {
-        eps = relative_regret(game, &row, &col);
-        if eps <= 1e-9 {
-            return Ok((row, col, pivots));
-        }
-    }
-    let (row, col) = lh.strategies();
-    let raw = relative_regret(game, &row, &col);
-    if raw <= 1e-9 {
-        return Ok((row, col, pivots));
-    }
-    Err(format!("label {label}: relative regret {:e}", raw.min(eps)))
+    let mut p = Path::new(game, label);
+    p.run(usize::MAX, limits).expect("runs to an end")?;
+    let (row, col) = p.result()?;
+    Ok((row, col, p.pivots))
 }
 
 /// Finds a Nash equilibrium of a (validated) bimatrix game: a pure one if the scan finds it,
@@ -458,26 +509,54 @@ pub fn solve_bimatrix(
     solve_bimatrix_lh(game, limits)
 }
 
-/// Lemke–Howson alone (no pure-equilibrium scan): starting labels `0, 1, …`, up to
-/// `lh_max_restarts`, the first end that passes the ε check.
+/// Lemke–Howson alone (no pure-equilibrium scan). Path lengths from different starting labels
+/// vary by orders of magnitude, so several paths are followed at once, round robin, `SLICE`
+/// pivots per turn: label 0 starts alone, one more label joins each round up to `MAX_LIVE` live
+/// paths (fewer if their tableaux would exceed `LIVE_BYTES`), and a path that hits
+/// `lh_max_pivots` or ends outside the ε check is replaced by the next label, up to
+/// `lh_max_restarts` labels in all. The first path (in round-robin order) whose end passes the
+/// ε check gives the answer — a fixed schedule, so the result is deterministic.
 pub fn solve_bimatrix_lh(
     game: &BimatrixGame,
     limits: &SolverLimits,
 ) -> Result<BimatrixSolution, SolveError> {
     game.validate()?;
-    let labels = game.rows + game.cols;
+    let (m, n) = (game.rows, game.cols);
+    let labels = (m + n).min(limits.lh_max_restarts.max(1));
+    let state_bytes = 8 * (n * (m + 1) + m * (n + 1));
+    let live = (LIVE_BYTES / state_bytes.max(1)).clamp(2, MAX_LIVE);
+    let mut paths: Vec<Path<'_>> = Vec::with_capacity(live);
+    let mut next = 0;
+    let mut target = 0;
     let mut last = String::from("no start tried");
-    for k0 in 0..labels.min(limits.lh_max_restarts.max(1)) {
-        match path(game, k0, limits) {
-            Ok((row, col, pivots)) => {
-                return Ok(BimatrixSolution {
-                    row,
-                    col,
-                    label: Some(k0),
-                    pivots,
-                });
+    loop {
+        target = (target + 1).min(live);
+        while paths.len() < target && next < labels {
+            paths.push(Path::new(game, next));
+            next += 1;
+        }
+        if paths.is_empty() {
+            break;
+        }
+        let mut i = 0;
+        while i < paths.len() {
+            match paths[i].run(SLICE, limits) {
+                None => i += 1,
+                Some(end) => {
+                    match end.and_then(|()| paths[i].result()) {
+                        Ok((row, col)) => {
+                            return Ok(BimatrixSolution {
+                                row,
+                                col,
+                                label: Some(paths[i].label),
+                                pivots: paths[i].pivots,
+                            });
+                        }
+                        Err(e) => last = e,
+                    }
+                    paths.remove(i);
+                }
             }
-            Err(e) => last = e,
         }
     }
     Err(SolveError::Numerical {
