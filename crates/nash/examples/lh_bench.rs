@@ -1,7 +1,8 @@
 //! Timing of the Lemke–Howson reference solver on generated bimatrix games.
 //!
 //! `cargo run -p pin-nash --release --example lh_bench -- [seeds] [sizes…]` prints, per size,
-//! p50 / p99 / max wall time, starting labels and pivots. With `LH_DUMP=dir` it also writes each
+//! p50 / p99 / max wall time, starting labels and pivots. `LH_ONLY=1` skips the pure-equilibrium
+//! scan; `LH_SINGLE=1` follows only the path from label 0, uncapped. With `LH_DUMP=dir` it also writes each
 //! game as text (`m n`, then A's rows, then B's rows) for comparison with other solvers.
 
 use nash::challenge::Problem;
@@ -23,7 +24,16 @@ fn main() {
     let dump = std::env::var("LH_DUMP").ok();
     // LH_ONLY=1: Lemke–Howson alone, without the pure-equilibrium scan.
     let lh_only = std::env::var("LH_ONLY").is_ok();
-    let limits = SolverLimits::default();
+    // LH_SINGLE=1: only the path from label 0 (as quantecon's `init_pivot=0`), uncapped.
+    let limits = if std::env::var("LH_SINGLE").is_ok() {
+        SolverLimits {
+            lh_max_restarts: 1,
+            lh_max_pivots: 10_000_000,
+            ..SolverLimits::default()
+        }
+    } else {
+        SolverLimits::default()
+    };
     for &n in &sizes {
         let d = Difficulty {
             parties: 2,

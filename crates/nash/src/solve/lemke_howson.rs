@@ -76,6 +76,8 @@ struct Tableau {
     prow: Vec<f64>,
     ties: Vec<(usize, f64)>,
     keep: Vec<(usize, f64)>,
+    /// Scratch: rows with a positive pivot-column entry, that entry, and the ratio.
+    cand: Vec<(usize, f64, f64)>,
 }
 
 impl Tableau {
@@ -115,6 +117,7 @@ impl Tableau {
             prow: vec![0.0; width],
             ties: Vec::with_capacity(rows),
             keep: Vec::with_capacity(rows),
+            cand: Vec::with_capacity(rows),
         }
     }
 
@@ -126,25 +129,23 @@ impl Tableau {
     /// has no positive entry.
     fn ratio_test(&mut self, q: usize) -> Option<usize> {
         let w = self.width;
+        // One pass down the column collects the candidate rows and their ratios.
         let mut best = f64::INFINITY;
-        let mut any = false;
-        for row in self.data.chunks_exact(w) {
+        self.cand.clear();
+        for (r, row) in self.data.chunks_exact(w).enumerate() {
             let a = row[q];
             if a > TOL {
                 let ratio = row[w - 1] / a;
-                if !any || ratio < best {
-                    best = ratio;
-                    any = true;
-                }
+                best = best.min(ratio);
+                self.cand.push((r, a, ratio));
             }
         }
-        if !any {
+        if self.cand.is_empty() {
             return None;
         }
         self.ties.clear();
-        for (r, row) in self.data.chunks_exact(w).enumerate() {
-            let a = row[q];
-            if a > TOL && tied(row[w - 1] / a, best) {
+        for &(r, a, ratio) in &self.cand {
+            if tied(ratio, best) {
                 self.ties.push((r, a));
             }
         }
@@ -194,17 +195,7 @@ impl Tableau {
             prow[q] = inv;
             self.prow.copy_from_slice(prow);
         }
-        let prow = &self.prow;
-        for (r, row) in self.data.chunks_exact_mut(w).enumerate() {
-            let f = row[q];
-            if r == p || f == 0.0 {
-                continue;
-            }
-            row[q] = 0.0;
-            for (v, pv) in row.iter_mut().zip(prow) {
-                *v -= f * pv;
-            }
-        }
+        eliminate_dispatch(&mut self.data, w, p, q, &self.prow);
         let leaving = self.basis[p];
         self.basis[p] = entering;
         self.nonbasic[q] = leaving;
@@ -214,6 +205,41 @@ impl Tableau {
         self.col_of[leaving] = q;
         Some(leaving)
     }
+}
+
+/// The rank-1 update of a pivot: `row −= f · prow` for every row but `p` whose entry `f` in
+/// column `q` is non-zero (that entry first set to 0, so it ends as `−f · prow[q]`).
+#[inline(always)]
+fn eliminate(data: &mut [f64], w: usize, p: usize, q: usize, prow: &[f64]) {
+    for (r, row) in data.chunks_exact_mut(w).enumerate() {
+        let f = row[q];
+        if r == p || f == 0.0 {
+            continue;
+        }
+        row[q] = 0.0;
+        for (v, pv) in row.iter_mut().zip(prow) {
+            *v -= f * pv;
+        }
+    }
+}
+
+/// [`eliminate`] compiled for AVX2: wider vectors, the same IEEE operations (a product, then a
+/// difference, each rounded; no fused multiply-add), hence bit-identical results.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn eliminate_avx2(data: &mut [f64], w: usize, p: usize, q: usize, prow: &[f64]) {
+    eliminate(data, w, p, q, prow);
+}
+
+/// [`eliminate`], through the AVX2 build when the CPU has it.
+fn eliminate_dispatch(data: &mut [f64], w: usize, p: usize, q: usize, prow: &[f64]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2, checked just above; the function is otherwise safe.
+        unsafe { eliminate_avx2(data, w, p, q, prow) };
+        return;
+    }
+    eliminate(data, w, p, q, prow);
 }
 
 /// Scaled payoffs: `(v − lo) / range + 1` in `[1, 2]`.
@@ -709,5 +735,19 @@ mod tests {
         let v = verify_zero_sum(&z, &p, &config);
         assert!(v.gap.expect("gap") <= 1e-12, "{v:?}");
         assert_eq!(v.quality, 1.0, "{v:?}");
+    }
+    #[test]
+    fn vectorised_elimination_is_bit_identical() {
+        let (rows, w) = (7, 13);
+        let mut data: Vec<f64> = (0..rows * w)
+            .map(|k| ((k * 7919 % 1000) as f64 / 37.0).sin() + 1.5)
+            .collect();
+        data[3 * w + 4] = 0.0;
+        let prow: Vec<f64> = (0..w).map(|k| (k as f64 / 3.0).cos() / 7.0).collect();
+        let mut plain = data.clone();
+        eliminate(&mut plain, w, 2, 4, &prow);
+        eliminate_dispatch(&mut data, w, 2, 4, &prow);
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&plain), bits(&data));
     }
 }
