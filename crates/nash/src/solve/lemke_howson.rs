@@ -250,26 +250,48 @@ fn scaler(v: &[i64]) -> impl Fn(i64) -> f64 {
     move |x: i64| (x - lo) as f64 / range + 1.0
 }
 
-struct Lh<'g> {
+/// The scaled payoff tables, computed once and shared by every path.
+struct Scaled<'g> {
     game: &'g BimatrixGame,
-    t: [Tableau; 2],
+    /// `A'(i, j)` at `i·n + j`.
+    a: Vec<f64>,
+    /// `B'(i, j)` at `j·m + i` (transposed: system 0 has a row per column action).
+    bt: Vec<f64>,
 }
 
-impl<'g> Lh<'g> {
+impl<'g> Scaled<'g> {
     fn new(game: &'g BimatrixGame) -> Self {
         let (m, n) = (game.rows, game.cols);
         let sa = scaler(&game.row_payoffs);
         let sb = scaler(&game.col_payoffs);
+        let a = game.row_payoffs.iter().map(|&v| sa(v)).collect();
+        let mut bt = vec![0.0; m * n];
+        for (k, &v) in game.col_payoffs.iter().enumerate() {
+            let (i, j) = (k / n, k % n);
+            bt[j * m + i] = sb(v);
+        }
+        Self { game, a, bt }
+    }
+}
+
+struct Lh<'g> {
+    s: &'g Scaled<'g>,
+    t: [Tableau; 2],
+}
+
+impl<'g> Lh<'g> {
+    fn new(s: &'g Scaled<'g>) -> Self {
+        let (m, n) = (s.game.rows, s.game.cols);
         // System 0: rows = column actions j (slacks m + j), non-basic x_i.
-        let t0 = Tableau::new(m + n, m..m + n, 0..m, |j, i| sb(game.b(i, j)));
+        let t0 = Tableau::new(m + n, m..m + n, 0..m, |j, i| s.bt[j * m + i]);
         // System 1: rows = row actions i (slacks i), non-basic y_j.
-        let t1 = Tableau::new(m + n, 0..m, m..m + n, |i, j| sa(game.a(i, j)));
-        Self { game, t: [t0, t1] }
+        let t1 = Tableau::new(m + n, 0..m, m..m + n, |i, j| s.a[i * n + j]);
+        Self { s, t: [t0, t1] }
     }
 
     /// Strategies read off the tableaux.
     fn strategies(&self) -> (Vec<f64>, Vec<f64>) {
-        let (m, n) = (self.game.rows, self.game.cols);
+        let (m, n) = (self.s.game.rows, self.s.game.cols);
         let mut x: Vec<f64> = (0..m)
             .map(|i| match self.t[0].row_of[i] {
                 NONE => 0.0,
@@ -292,17 +314,16 @@ impl<'g> Lh<'g> {
     /// basic `x`), and likewise for system 1. `None` if a system is singular or the solution
     /// leaves the simplex by more than rounding.
     fn polished(&self) -> Option<(Vec<f64>, Vec<f64>)> {
-        let (m, n) = (self.game.rows, self.game.cols);
-        let sa = scaler(&self.game.row_payoffs);
-        let sb = scaler(&self.game.col_payoffs);
+        let (m, n) = (self.s.game.rows, self.s.game.cols);
+        let (a, bt) = (&self.s.a, &self.s.bt);
         let t0 = &self.t[0];
         let xs: Vec<usize> = (0..m).filter(|&i| t0.row_of[i] != NONE).collect();
         let eq0: Vec<usize> = (0..n).filter(|&j| t0.col_of[m + j] != NONE).collect();
-        let x = solve_support(m, &xs, &eq0, |j, i| sb(self.game.b(i, j)))?;
+        let x = solve_support(m, &xs, &eq0, |j, i| bt[j * m + i])?;
         let t1 = &self.t[1];
         let ys: Vec<usize> = (0..n).filter(|&j| t1.row_of[m + j] != NONE).collect();
         let eq1: Vec<usize> = (0..m).filter(|&i| t1.col_of[i] != NONE).collect();
-        let y = solve_support(n, &ys, &eq1, |i, j| sa(self.game.a(i, j)))?;
+        let y = solve_support(n, &ys, &eq1, |i, j| a[i * n + j])?;
         Some((x, y))
     }
 }
@@ -409,11 +430,22 @@ pub fn regrets(game: &BimatrixGame, x: &[f64], y: &[f64]) -> [f64; 2] {
     let (m, n) = (game.rows, game.cols);
     let lo_a = game.row_payoffs.iter().copied().min().unwrap_or(0);
     let lo_b = game.col_payoffs.iter().copied().min().unwrap_or(0);
+    // Zero-probability actions add exact zeros: skipping them changes no sum.
+    let sx: Vec<usize> = (0..m).filter(|&i| x[i] != 0.0).collect();
+    let sy: Vec<usize> = (0..n).filter(|&j| y[j] != 0.0).collect();
     let ay: Vec<f64> = (0..m)
-        .map(|i| (0..n).map(|j| (game.a(i, j) - lo_a) as f64 * y[j]).sum())
+        .map(|i| {
+            sy.iter()
+                .map(|&j| (game.a(i, j) - lo_a) as f64 * y[j])
+                .sum()
+        })
         .collect();
     let xb: Vec<f64> = (0..n)
-        .map(|j| (0..m).map(|i| x[i] * (game.b(i, j) - lo_b) as f64).sum())
+        .map(|j| {
+            sx.iter()
+                .map(|&i| x[i] * (game.b(i, j) - lo_b) as f64)
+                .sum()
+        })
         .collect();
     let ua: f64 = x.iter().zip(&ay).map(|(p, v)| p * v).sum();
     let ub: f64 = y.iter().zip(&xb).map(|(p, v)| p * v).sum();
@@ -440,9 +472,10 @@ struct Path<'g> {
 }
 
 impl<'g> Path<'g> {
-    fn new(game: &'g BimatrixGame, label: usize) -> Self {
+    fn new(s: &'g Scaled<'g>, label: usize) -> Self {
+        let game = s.game;
         Self {
-            lh: Lh::new(game),
+            lh: Lh::new(s),
             label,
             t: usize::from(label >= game.rows),
             entering: label,
@@ -479,7 +512,7 @@ impl<'g> Path<'g> {
     /// The strategies at the end of the path (polished when that helps), if they pass the ε
     /// check.
     fn result(&self) -> Result<(Vec<f64>, Vec<f64>), String> {
-        let game = self.lh.game;
+        let game = self.lh.s.game;
         let mut eps = f64::INFINITY;
         if let Some((row, col)) = self.lh.polished() {
             eps = relative_regret(game, &row, &col);
@@ -507,7 +540,8 @@ fn path(
     label: usize,
     limits: &SolverLimits,
 ) -> Result<(Vec<f64>, Vec<f64>, usize), String> {
-    let mut p = Path::new(game, label);
+    let scaled = Scaled::new(game);
+    let mut p = Path::new(&scaled, label);
     p.run(usize::MAX, limits).expect("runs to an end")?;
     let (row, col) = p.result()?;
     Ok((row, col, p.pivots))
@@ -551,6 +585,7 @@ pub fn solve_bimatrix_lh(
     let labels = (m + n).min(limits.lh_max_restarts.max(1));
     let state_bytes = 8 * (n * (m + 1) + m * (n + 1));
     let live = (LIVE_BYTES / state_bytes.max(1)).clamp(2, MAX_LIVE);
+    let scaled = Scaled::new(game);
     let mut paths: Vec<Path<'_>> = Vec::with_capacity(live);
     let mut next = 0;
     let mut target = 0;
@@ -558,7 +593,7 @@ pub fn solve_bimatrix_lh(
     loop {
         target = (target + 1).min(live);
         while paths.len() < target && next < labels {
-            paths.push(Path::new(game, next));
+            paths.push(Path::new(&scaled, next));
             next += 1;
         }
         if paths.is_empty() {
