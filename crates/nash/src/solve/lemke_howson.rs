@@ -455,9 +455,9 @@ pub fn regrets(game: &BimatrixGame, x: &[f64], y: &[f64]) -> [f64; 2] {
 }
 
 /// Pivots each live path takes per turn of the round robin.
-const SLICE: usize = 64;
+const SLICE: usize = 16;
 /// Most paths followed at once.
-const MAX_LIVE: usize = 8;
+const MAX_LIVE: usize = 16;
 /// Memory the live paths may take together (bytes); at least two paths are kept regardless.
 const LIVE_BYTES: usize = 64 << 20;
 
