@@ -785,4 +785,26 @@ mod tests {
         let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         assert_eq!(bits(&plain), bits(&data));
     }
+    #[test]
+    fn large_generated_games_verify_with_quality_one() {
+        use crate::class::ProblemClass;
+        use crate::config::Config;
+        use crate::generate::{Difficulty, challenge};
+        use crate::solve::reference;
+        use crate::verify::verify;
+        let config = Config::default();
+        for (n, seeds) in [(100, 0..12), (200, 0..3)] {
+            let d = Difficulty {
+                parties: 2,
+                actions: n,
+                ..Difficulty::easy()
+            };
+            for seed in seeds {
+                let c = challenge(ProblemClass::GeneralGame, seed, &d);
+                let answer = reference(&c, &config).expect("reference solves");
+                let v = verify(&c, &answer, Some(&answer), &config);
+                assert_eq!(v.quality, 1.0, "{n}/{seed}: {v:?}");
+            }
+        }
+    }
 }
