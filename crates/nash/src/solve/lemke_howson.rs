@@ -223,21 +223,36 @@ fn eliminate(data: &mut [f64], w: usize, p: usize, q: usize, prow: &[f64]) {
     }
 }
 
-/// [`eliminate`] compiled for AVX2: wider vectors, the same IEEE operations (a product, then a
-/// difference, each rounded; no fused multiply-add), hence bit-identical results.
+/// [`eliminate`] compiled for AVX-512: wider vectors, the same IEEE operations (a product, then
+/// a difference, each rounded; no fused multiply-add), hence bit-identical results.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn eliminate_avx512(data: &mut [f64], w: usize, p: usize, q: usize, prow: &[f64]) {
+    eliminate(data, w, p, q, prow);
+}
+
+/// [`eliminate`] compiled for AVX2, likewise bit-identical.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 fn eliminate_avx2(data: &mut [f64], w: usize, p: usize, q: usize, prow: &[f64]) {
     eliminate(data, w, p, q, prow);
 }
 
-/// [`eliminate`], through the AVX2 build when the CPU has it.
+/// [`eliminate`], through the widest vector build the CPU supports.
 fn eliminate_dispatch(data: &mut [f64], w: usize, p: usize, q: usize, prow: &[f64]) {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU supports AVX2, checked just above; the function is otherwise safe.
-        unsafe { eliminate_avx2(data, w, p, q, prow) };
-        return;
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU supports AVX-512F, checked just above; the function is otherwise
+            // safe.
+            unsafe { eliminate_avx512(data, w, p, q, prow) };
+            return;
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2, checked just above; the function is otherwise safe.
+            unsafe { eliminate_avx2(data, w, p, q, prow) };
+            return;
+        }
     }
     eliminate(data, w, p, q, prow);
 }
