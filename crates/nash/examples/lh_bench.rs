@@ -43,7 +43,12 @@ fn main() {
         let mut times = Vec::new();
         let mut pivots = Vec::new();
         let mut labels = Vec::new();
-        for seed in 0..seeds {
+        // LH_SEEDS=a,b,c: only these seeds.
+        let list: Vec<u64> = match std::env::var("LH_SEEDS") {
+            Ok(v) => v.split(',').filter_map(|s| s.parse().ok()).collect(),
+            Err(_) => (0..seeds).collect(),
+        };
+        for seed in list {
             let c = challenge(ProblemClass::GeneralGame, seed, &d);
             let Problem::Bimatrix(g) = &c.problem else {
                 panic!("not bimatrix")
@@ -85,8 +90,9 @@ fn main() {
         let q = |p: f64| sorted[((p * (sorted.len() - 1) as f64).round()) as usize];
         let total: f64 = times.iter().sum();
         println!(
-            "n={n:4} seeds={seeds} p50 {:.3} ms  p99 {:.3} ms  max {:.3} ms  total {:.1} ms  \
+            "n={n:4} seeds={} p50 {:.3} ms  p99 {:.3} ms  max {:.3} ms  total {:.1} ms  \
              max label {:?}  pure {}  mean pivots {:.1}",
+            times.len(),
             q(0.5),
             q(0.99),
             sorted[sorted.len() - 1],
