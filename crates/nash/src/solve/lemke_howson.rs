@@ -475,6 +475,9 @@ const SLICE: usize = 16;
 const MAX_LIVE: usize = 16;
 /// Memory the live paths may take together (bytes); at least two paths are kept regardless.
 const LIVE_BYTES: usize = 64 << 20;
+/// When memory allows fewer than `MAX_LIVE` paths: pivots a path may take in the first
+/// generation before it is set aside for the next (the allowance grows 4× per generation).
+const SOFT_CAP: usize = 1024;
 
 /// A Lemke–Howson path from one starting label, resumable.
 struct Path<'g> {
@@ -589,34 +592,65 @@ pub fn solve_bimatrix(
 /// pivots per turn: label 0 starts alone, one more label joins each round up to `MAX_LIVE` live
 /// paths (fewer if their tableaux would exceed `LIVE_BYTES`), and a path that hits
 /// `lh_max_pivots` or ends outside the ε check is replaced by the next label, up to
-/// `lh_max_restarts` labels in all. The first path (in round-robin order) whose end passes the
+/// `lh_max_restarts` labels in all. When memory allows fewer than `MAX_LIVE` paths (large games),
+/// a path is also set aside after `SOFT_CAP` pivots so that later labels get their turn; the
+/// set-aside labels restart in a next generation with 4× the allowance, and so on. The first path (in round-robin order) whose end passes the
 /// ε check gives the answer — a fixed schedule, so the result is deterministic.
 pub fn solve_bimatrix_lh(
     game: &BimatrixGame,
     limits: &SolverLimits,
 ) -> Result<BimatrixSolution, SolveError> {
     game.validate()?;
+    round_robin(game, limits, LIVE_BYTES, SOFT_CAP)
+}
+
+/// [`solve_bimatrix_lh`]'s schedule with `live_bytes` for the live paths and first-generation
+/// allowance `soft_cap`.
+fn round_robin(
+    game: &BimatrixGame,
+    limits: &SolverLimits,
+    live_bytes: usize,
+    soft_cap: usize,
+) -> Result<BimatrixSolution, SolveError> {
     let (m, n) = (game.rows, game.cols);
     let labels = (m + n).min(limits.lh_max_restarts.max(1));
     let state_bytes = 8 * (n * (m + 1) + m * (n + 1));
-    let live = (LIVE_BYTES / state_bytes.max(1)).clamp(2, MAX_LIVE);
+    let live = (live_bytes / state_bytes.max(1)).clamp(2, MAX_LIVE);
     let scaled = Scaled::new(game);
     let mut paths: Vec<Path<'_>> = Vec::with_capacity(live);
-    let mut next = 0;
+    // Labels still to start in this generation, and those set aside for the next.
+    let mut queue: std::collections::VecDeque<usize> = (0..labels).collect();
+    let mut deferred: Vec<usize> = Vec::new();
+    let mut cap = if live < MAX_LIVE {
+        soft_cap
+    } else {
+        usize::MAX
+    };
     let mut target = 0;
     let mut last = String::from("no start tried");
     loop {
         target = (target + 1).min(live);
-        while paths.len() < target && next < labels {
-            paths.push(Path::new(&scaled, next));
-            next += 1;
+        while paths.len() < target
+            && let Some(label) = queue.pop_front()
+        {
+            paths.push(Path::new(&scaled, label));
         }
         if paths.is_empty() {
-            break;
+            if deferred.is_empty() {
+                break;
+            }
+            // Next generation: the set-aside labels restart from scratch with 4× the allowance.
+            queue.extend(deferred.drain(..));
+            cap = cap.saturating_mul(4);
+            continue;
         }
         let mut i = 0;
         while i < paths.len() {
             match paths[i].run(SLICE, limits) {
+                None if paths[i].pivots >= cap && cap < limits.lh_max_pivots => {
+                    deferred.push(paths[i].label);
+                    paths.remove(i);
+                }
                 None => i += 1,
                 Some(end) => {
                     match end.and_then(|()| paths[i].result()) {
@@ -821,5 +855,35 @@ mod tests {
                 assert_eq!(v.quality, 1.0, "{n}/{seed}: {v:?}");
             }
         }
+    }
+    #[test]
+    fn memory_limited_schedule_defers_long_paths_and_still_solves() {
+        use crate::challenge::Problem;
+        use crate::class::ProblemClass;
+        use crate::generate::{Difficulty, challenge};
+        let limits = SolverLimits::default();
+        let d = Difficulty {
+            parties: 2,
+            actions: 60,
+            ..Difficulty::easy()
+        };
+        let mut deferred_wins = 0;
+        for seed in 0..12 {
+            let c = challenge(ProblemClass::GeneralGame, seed, &d);
+            let Problem::Bimatrix(g) = &c.problem else {
+                panic!("bimatrix expected")
+            };
+            // Room for 2 live paths only, allowance 8 pivots: generations with growing allowances.
+            let s = round_robin(g, &limits, 1, 8).expect("solves");
+            assert!(relative_regret(g, &s.row, &s.col) <= 1e-9, "seed {seed}");
+            assert_eq!(s, round_robin(g, &limits, 1, 8).expect("solves"));
+            if s.pivots > 8 || s.label.is_some_and(|l| l >= 2) {
+                deferred_wins += 1;
+            }
+        }
+        assert!(
+            deferred_wins > 0,
+            "the schedule should reach beyond the first two labels"
+        );
     }
 }
