@@ -584,7 +584,7 @@ pub fn solve_bimatrix(
             pivots: 0,
         });
     }
-    solve_bimatrix_lh(game, limits)
+    round_robin(game, limits, LIVE_BYTES, SOFT_CAP)
 }
 
 /// Lemke–Howson alone (no pure-equilibrium scan). Path lengths from different starting labels
