@@ -38,7 +38,7 @@ use crate::error::{InstanceError, SettlementError};
 use crate::intent::Intent;
 use crate::quality::quality;
 use crate::settlement::{Answer, CoalitionAnswer, Settlement, StrategyProfile};
-use crate::solve::lemke_howson::relative_regret;
+use crate::solve::lemke_howson::{regrets, relative_regret};
 use crate::solve::swap::{bargaining_price, swap_parties};
 use crate::units::{
     BundleId, ChallengeId, IntentId, Money, PartyId, Price, Quantity, ResourceKind,
@@ -711,11 +711,15 @@ pub fn verify_zero_sum(g: &MatrixGame, p: &StrategyProfile, config: &Config) -> 
         return v;
     }
     let (x, y) = (&p.strategies[0], &p.strategies[1]);
+    // Payoffs relative to the smallest one (an exact integer difference; regrets and
+    // exploitability are unchanged): with payoffs near ±10¹² and a small range, summing the raw
+    // values would lose more than ε of the range to rounding.
+    let lo = g.payoffs.iter().copied().min().unwrap_or(0);
     let ay: Vec<f64> = (0..g.rows)
-        .map(|i| (0..g.cols).map(|j| g.at(i, j) as f64 * y[j]).sum())
+        .map(|i| (0..g.cols).map(|j| (g.at(i, j) - lo) as f64 * y[j]).sum())
         .collect();
     let xa: Vec<f64> = (0..g.cols)
-        .map(|j| (0..g.rows).map(|i| x[i] * g.at(i, j) as f64).sum())
+        .map(|j| (0..g.rows).map(|i| x[i] * (g.at(i, j) - lo) as f64).sum())
         .collect();
     let u: f64 = x.iter().zip(&ay).map(|(a, b)| a * b).sum();
     let best_row = ay.iter().copied().fold(f64::NEG_INFINITY, f64::max);
@@ -750,7 +754,9 @@ pub fn verify_bimatrix(g: &BimatrixGame, p: &StrategyProfile, config: &Config) -
     }
     let (x, y) = (&p.strategies[0], &p.strategies[1]);
     let eps = relative_regret(g, x, y);
-    let regrets = player_regrets_2(g, x, y);
+    // Both relative to each player's smallest payoff (exact integer differences; regrets are
+    // unchanged): with payoffs near ±10¹² and a small range, raw sums would lose more than ε.
+    let regrets = regrets(g, x, y).to_vec();
     Verdict {
         class,
         violations: Vec::new(),
@@ -763,21 +769,6 @@ pub fn verify_bimatrix(g: &BimatrixGame, p: &StrategyProfile, config: &Config) -
         quality: 0.0,
     }
     .grade(config)
-}
-
-fn player_regrets_2(g: &BimatrixGame, x: &[f64], y: &[f64]) -> Vec<f64> {
-    let ay: Vec<f64> = (0..g.rows)
-        .map(|i| (0..g.cols).map(|j| g.a(i, j) as f64 * y[j]).sum())
-        .collect();
-    let xb: Vec<f64> = (0..g.cols)
-        .map(|j| (0..g.rows).map(|i| x[i] * g.b(i, j) as f64).sum())
-        .collect();
-    let ua: f64 = x.iter().zip(&ay).map(|(a, b)| a * b).sum();
-    let ub: f64 = y.iter().zip(&xb).map(|(a, b)| a * b).sum();
-    vec![
-        (ay.iter().copied().fold(f64::NEG_INFINITY, f64::max) - ua).max(0.0),
-        (xb.iter().copied().fold(f64::NEG_INFINITY, f64::max) - ub).max(0.0),
-    ]
 }
 
 /// Verifies strategies for a three-player game: gap = ε (largest regret over the payoff range).
