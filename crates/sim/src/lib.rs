@@ -30,7 +30,7 @@ use nash::config::{Config, Stratum};
 use nash::consensus::{ValidatorId, ValidatorInput, YumaOutput, yuma};
 use nash::emission::{Account, MerkleTree, accumulate, emission_table};
 use nash::generate::{Difficulty, SplitMix64, challenge};
-use nash::salt::{SaltMap, group_digests, salt};
+use nash::salt::{SaltMap, copied_from, de_salted_digest, salt};
 use nash::score::{
     ChallengeOutcome, Fixed, History, MinerId, MinerInput, Record, Submission, epoch,
 };
@@ -416,46 +416,47 @@ impl Simulation {
                         latency[m] += latency[t];
                     }
                 }
+                // Copies of another miner's salted bytes, found in arrival order, are refused.
+                let mut arrival: Vec<usize> = (0..n).filter(|&m| answers[m].is_some()).collect();
+                arrival.sort_by_key(|&m| (latency[m], m));
+                let sent_answers: Vec<(&SaltMap, &Answer)> = arrival
+                    .iter()
+                    .filter_map(|&m| answers[m].as_ref().map(|a| (&views[m].1, a)))
+                    .collect();
+                let mut copy = vec![false; n];
+                for (&m, found) in arrival
+                    .iter()
+                    .zip(copied_from(&sent_answers, &c.mechanism.pmu))
+                {
+                    copy[m] = found.is_some();
+                }
                 let mut submissions = Vec::new();
-                let mut raw: Vec<(usize, Answer)> = Vec::new();
                 for (m, answer) in answers.into_iter().enumerate() {
                     sent[m] += 1;
                     let record = match answer {
                         None => Record::missed(),
                         Some(a) => {
                             let map = &views[m].1;
-                            let canonical = map.desalt(&a);
-                            let q =
-                                verify(&ch, &canonical, reference.as_ref(), &c.mechanism).quality;
+                            let q = if copy[m] {
+                                0.0
+                            } else {
+                                verify(&ch, &map.desalt(&a), reference.as_ref(), &c.mechanism)
+                                    .quality
+                            };
                             let latency = latency[m];
                             answered[m] += 1;
                             q_sum[m] += q;
                             frontier[m] += u64::from(q >= 1.0);
                             submissions.push(Submission {
                                 miner: MinerId(m as u32),
-                                answer: Hash32::default(),
+                                answer: de_salted_digest(map, &a, &c.mechanism.pmu),
                                 quality: q,
                                 at_ms: latency,
                             });
-                            raw.push((m, a));
                             Record::answer(q, latency)
                         }
                     };
                     self.histories[v][m].push(record, &c.mechanism.twf);
-                }
-                // Identity digests in arrival order, so a copy of another miner's salted
-                // bytes joins the group of the answer it copied.
-                let mut arrival: Vec<usize> = (0..submissions.len()).collect();
-                arrival.sort_by_key(|&i| (submissions[i].at_ms, i));
-                let sent_answers: Vec<(&SaltMap, &Answer)> = arrival
-                    .iter()
-                    .map(|&i| (&views[raw[i].0].1, &raw[i].1))
-                    .collect();
-                for (&i, digest) in arrival
-                    .iter()
-                    .zip(group_digests(&sent_answers, &c.mechanism.pmu))
-                {
-                    submissions[i].answer = digest;
                 }
                 outcomes.push(ChallengeOutcome {
                     class,
