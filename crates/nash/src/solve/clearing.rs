@@ -28,6 +28,7 @@ use crate::config::SolverLimits;
 use crate::error::SolveError;
 use crate::intent::Intent;
 use crate::settlement::{Fill, PostedPrice, Settlement};
+use crate::solve::flow::clear_divisible;
 use crate::solve::indivisible::{MilpStats, clear_component};
 use crate::solve::lp::{LinearProgram, Relation};
 use crate::solve::swap::trade_slot;
@@ -49,9 +50,38 @@ pub fn solve_clearing(
 /// [`solve_clearing`], also reporting what the MILP did (all zero for divisible markets).
 pub fn solve_clearing_with_stats(
     challenge: ChallengeId,
+    class: ProblemClass,
+    market: &MarketInstance,
+    limits: &SolverLimits,
+) -> Result<(Settlement, MilpStats), SolveError> {
+    clear(challenge, class, market, limits, Method::Flow)
+}
+
+/// [`solve_clearing`] with the dense LP ([`super::lp`]) instead of the min-cost flow
+/// ([`super::flow`]) for every divisible resource: the same optimal welfare, possibly other
+/// optimal fills and competitive prices. Kept for cross-checking.
+pub fn solve_clearing_lp(
+    challenge: ChallengeId,
+    class: ProblemClass,
+    market: &MarketInstance,
+    limits: &SolverLimits,
+) -> Result<Settlement, SolveError> {
+    clear(challenge, class, market, limits, Method::Lp).map(|(s, _)| s)
+}
+
+/// How a divisible resource is cleared.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Method {
+    Flow,
+    Lp,
+}
+
+fn clear(
+    challenge: ChallengeId,
     _class: ProblemClass,
     market: &MarketInstance,
     limits: &SolverLimits,
+    method: Method,
 ) -> Result<(Settlement, MilpStats), SolveError> {
     for i in &market.intents {
         i.validate().map_err(crate::error::InstanceError::from)?;
@@ -76,7 +106,11 @@ pub fn solve_clearing_with_stats(
             for r in members {
                 let intents: Vec<&Intent> =
                     market.intents.iter().filter(|i| i.resource == r).collect();
-                clear_resource(&intents, limits, &mut out)?;
+                if method == Method::Lp {
+                    clear_resource_lp(&intents, limits, &mut out)?;
+                } else {
+                    clear_resource(&intents, limits, &mut out)?;
+                }
             }
         }
     }
@@ -152,10 +186,8 @@ fn by_resource(market: &MarketInstance) -> Vec<Vec<&Intent>> {
 /// Compatible (supplier index, buyer index, slot) edges.
 type Edges = Vec<(usize, usize, u32)>;
 
-/// The welfare LP of one resource's intents (see the module doc) and its edges.
-fn resource_lp(intents: &[&Intent]) -> (LinearProgram, Edges) {
-    let units = |q: Quantity| q.0 as f64 / MICRO as f64;
-    // Edges: (supplier index, buyer index, slot).
+/// Compatible (supplier index, buyer index, slot) edges, supplier-major.
+fn resource_edges(intents: &[&Intent]) -> Edges {
     let mut edges = Vec::new();
     for (si, s) in intents
         .iter()
@@ -172,6 +204,13 @@ fn resource_lp(intents: &[&Intent]) -> (LinearProgram, Edges) {
             }
         }
     }
+    edges
+}
+
+/// The welfare LP of one resource's intents (see the module doc) and its edges.
+fn resource_lp(intents: &[&Intent]) -> (LinearProgram, Edges) {
+    let units = |q: Quantity| q.0 as f64 / MICRO as f64;
+    let edges = resource_edges(intents);
     let segments: Vec<_> = intents.iter().map(|i| i.segments()).collect();
     let n_seg: usize = segments.iter().map(Vec::len).sum();
     // Edge flows are left unbounded above (the segment bounds already limit them): a bound on
@@ -200,7 +239,39 @@ fn resource_lp(intents: &[&Intent]) -> (LinearProgram, Edges) {
     (lp, edges)
 }
 
+/// Clears one divisible resource by min-cost flow ([`super::flow`]), falling back to the LP
+/// should the flow's own optimality check ever fail.
 fn clear_resource(
+    intents: &[&Intent],
+    limits: &SolverLimits,
+    out: &mut Settlement,
+) -> Result<(), SolveError> {
+    let edges = resource_edges(intents);
+    let pairs: Vec<(usize, usize)> = edges.iter().map(|&(s, b, _)| (s, b)).collect();
+    let Ok(flow) = clear_divisible(intents, &pairs) else {
+        return clear_resource_lp(intents, limits, out);
+    };
+    for (intent, &price) in intents.iter().zip(&flow.prices) {
+        out.prices.push(PostedPrice {
+            intent: intent.id,
+            price,
+        });
+    }
+    for (&(si, bi, slot), &q) in edges.iter().zip(&flow.flows) {
+        if q > 0 {
+            out.fills.push(Fill {
+                seller: intents[si].id,
+                buyer: intents[bi].id,
+                resource: intents[si].resource,
+                slot,
+                quantity: Quantity(q),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn clear_resource_lp(
     intents: &[&Intent],
     limits: &SolverLimits,
     out: &mut Settlement,

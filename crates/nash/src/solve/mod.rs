@@ -13,6 +13,7 @@
 
 pub mod clearing;
 pub mod coalition;
+pub mod flow;
 pub mod indivisible;
 pub mod lemke_howson;
 pub mod lp;

@@ -1,0 +1,404 @@
+//! Exact welfare-maximising clearing of one divisible resource as a min-cost flow.
+//!
+//! The welfare LP of [`super::clearing`] is a transportation problem: a source `S` feeds every
+//! supplier through its cost segments, compatible (supplier, buyer) pairs are uncapacitated
+//! zero-cost arcs, and every buyer drains to a sink `T` through its value segments. Suppliers'
+//! costs are convex and buyers' values concave, so a fill takes its segments in order and each
+//! intent is one node whose next (and last) unit has a single marginal price: the parallel
+//! segment arcs never need to be materialised.
+//!
+//! The flow is found by successive shortest paths: Dijkstra on reduced costs (integer node
+//! potentials, `i128`), augmenting along the cheapest `S → T` path while it adds welfare. Every
+//! quantity and price is an integer (micro-units, micro-money per unit), so the optimum is exact.
+//!
+//! Prices: in any optimal flow, complementary slackness with any optimal dual gives every traded
+//! pair equal prices, and each intent a price at which its fill is a best response. So per
+//! connected part of the trade graph, the intersection of its members' best-response price
+//! intervals is non-empty and holds integer points (its ends are segment prices); the part
+//! posts the midpoint of that intersection. An untraded intent posts its reserve (a buyer its
+//! top value, a supplier its lowest cost). The intersection is checked: an empty one would mean
+//! the flow is not optimal, and is reported as an error rather than posted.
+
+use crate::error::SolveError;
+use crate::intent::Intent;
+use crate::units::Price;
+
+/// An optimal clearing of one resource.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FlowClearing {
+    /// Quantity (micro-units) on each edge, in the order the edges were given.
+    pub flows: Vec<u64>,
+    /// Posted price of each intent, in intent order.
+    pub prices: Vec<Price>,
+    /// Buyers' value minus suppliers' cost, in micro-money × micro-units (the units of
+    /// [`crate::units::Money`]).
+    pub welfare: i128,
+}
+
+/// One intent as a node: its side and cumulative segment ends with their marginal prices.
+struct Node {
+    supplies: bool,
+    /// Cumulative end of each segment (micro-units), strictly increasing.
+    ends: Vec<u64>,
+    /// Marginal price of each segment (micro-money per unit).
+    prices: Vec<i128>,
+    /// Current total fill.
+    fill: u64,
+}
+
+impl Node {
+    /// Marginal price of the next unit and how many more units share it, if not full.
+    fn next(&self) -> Option<(i128, u64)> {
+        let i = self.ends.partition_point(|&e| e <= self.fill);
+        (i < self.ends.len()).then(|| (self.prices[i], self.ends[i] - self.fill))
+    }
+
+    /// Marginal price of the last filled unit and how many filled units share it, if any.
+    fn last(&self) -> Option<(i128, u64)> {
+        if self.fill == 0 {
+            return None;
+        }
+        let j = self.ends.partition_point(|&e| e < self.fill);
+        let start = if j == 0 { 0 } else { self.ends[j - 1] };
+        Some((self.prices[j], self.fill - start))
+    }
+}
+
+/// How Dijkstra reached a node: the arc taken, for walking the path back.
+#[derive(Clone, Copy)]
+enum Arc {
+    None,
+    /// `S → supplier` (one more unit supplied).
+    SourceOut,
+    /// `supplier → S` (one unit less supplied).
+    SourceBack,
+    /// `buyer → T` (one more unit bought).
+    SinkIn,
+    /// `T → buyer` (one unit less bought).
+    SinkBack,
+    /// Edge `e` forward, supplier → buyer.
+    Forward(usize),
+    /// Edge `e` backward, buyer → supplier (cancels flow).
+    Backward(usize),
+}
+
+/// Clears one resource: `intents` of one resource, `edges` the compatible
+/// (supplier index, buyer index) pairs (indices into `intents`, supplier first). Segment data
+/// come from [`Intent::segments`]; the intents are assumed valid (positive segment lengths,
+/// convex costs, concave values).
+///
+/// # Errors
+/// [`SolveError::Numerical`] if an internal optimality check fails (a bug, never expected).
+pub fn clear_divisible(
+    intents: &[&Intent],
+    edges: &[(usize, usize)],
+) -> Result<FlowClearing, SolveError> {
+    let nodes: Vec<Node> = intents
+        .iter()
+        .map(|i| {
+            let mut ends = Vec::new();
+            let mut prices = Vec::new();
+            let mut at = 0u64;
+            for s in i.segments() {
+                if s.quantity.0 == 0 {
+                    continue;
+                }
+                at = at.saturating_add(s.quantity.0);
+                ends.push(at);
+                prices.push(i128::from(s.price.0));
+            }
+            Node {
+                supplies: i.side.supplies(),
+                ends,
+                prices,
+                fill: 0,
+            }
+        })
+        .collect();
+    let mut net = Network::new(nodes, edges);
+    net.run()?;
+    net.result()
+}
+
+fn fail(detail: impl Into<String>) -> SolveError {
+    SolveError::Numerical {
+        solver: "min-cost flow",
+        detail: detail.into(),
+    }
+}
+
+struct Network<'a> {
+    nodes: Vec<Node>,
+    edges: &'a [(usize, usize)],
+    flow: Vec<u64>,
+    /// Edge indices at each intent.
+    adj: Vec<Vec<usize>>,
+    /// Potentials: index 0 is `S`, `k + 1` intent `k`, `n + 1` is `T`.
+    pi: Vec<i128>,
+}
+
+const INF: i128 = i128::MAX;
+
+impl<'a> Network<'a> {
+    fn new(nodes: Vec<Node>, edges: &'a [(usize, usize)]) -> Self {
+        let n = nodes.len();
+        let mut adj = vec![Vec::new(); n];
+        for (e, &(s, b)) in edges.iter().enumerate() {
+            adj[s].push(e);
+            adj[b].push(e);
+        }
+        // Initial potentials: shortest distances at zero flow, where the residual graph is the
+        // DAG S → supplier (lowest cost) → buyer (0) → T (−top value).
+        let mut pi = vec![0i128; n + 2];
+        for (k, node) in nodes.iter().enumerate() {
+            if node.supplies {
+                pi[k + 1] = node.next().map_or(0, |(c, _)| c);
+            }
+        }
+        for (k, node) in nodes.iter().enumerate() {
+            if !node.supplies {
+                pi[k + 1] = adj[k]
+                    .iter()
+                    .map(|&e| pi[edges[e].0 + 1])
+                    .min()
+                    .unwrap_or(0);
+            }
+        }
+        pi[n + 1] = nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, node)| !node.supplies)
+            .filter_map(|(k, node)| node.next().map(|(v, _)| pi[k + 1] - v))
+            .min()
+            .unwrap_or(0);
+        Self {
+            nodes,
+            edges,
+            flow: vec![0; edges.len()],
+            adj,
+            pi,
+        }
+    }
+
+    /// Successive shortest paths until no path adds welfare.
+    fn run(&mut self) -> Result<(), SolveError> {
+        let n = self.nodes.len();
+        let (src, sink) = (0, n + 1);
+        let mut dist = vec![INF; n + 2];
+        let mut done = vec![false; n + 2];
+        let mut via = vec![(usize::MAX, Arc::None); n + 2];
+        loop {
+            dist.fill(INF);
+            done.fill(false);
+            via.fill((usize::MAX, Arc::None));
+            dist[src] = 0;
+            // Dense Dijkstra: the graph is small and nearly complete.
+            loop {
+                let mut u = usize::MAX;
+                let mut best = INF;
+                for (v, &d) in dist.iter().enumerate() {
+                    if !done[v] && d < best {
+                        best = d;
+                        u = v;
+                    }
+                }
+                if u == usize::MAX {
+                    break;
+                }
+                done[u] = true;
+                let du = dist[u];
+                let mut relax = |v: usize, cost: i128, arc: Arc| -> Result<(), SolveError> {
+                    let reduced = cost + self.pi[u] - self.pi[v];
+                    if reduced < 0 {
+                        return Err(fail("negative reduced cost"));
+                    }
+                    if du + reduced < dist[v] {
+                        dist[v] = du + reduced;
+                        via[v] = (u, arc);
+                    }
+                    Ok(())
+                };
+                if u == src {
+                    for (k, node) in self.nodes.iter().enumerate() {
+                        if node.supplies
+                            && let Some((c, _)) = node.next()
+                        {
+                            relax(k + 1, c, Arc::SourceOut)?;
+                        }
+                    }
+                } else if u == sink {
+                    for (k, node) in self.nodes.iter().enumerate() {
+                        if !node.supplies
+                            && let Some((v, _)) = node.last()
+                        {
+                            relax(k + 1, v, Arc::SinkBack)?;
+                        }
+                    }
+                } else {
+                    let k = u - 1;
+                    let node = &self.nodes[k];
+                    if node.supplies {
+                        if let Some((c, _)) = node.last() {
+                            relax(src, -c, Arc::SourceBack)?;
+                        }
+                        for &e in &self.adj[k] {
+                            relax(self.edges[e].1 + 1, 0, Arc::Forward(e))?;
+                        }
+                    } else {
+                        if let Some((v, _)) = node.next() {
+                            relax(sink, -v, Arc::SinkIn)?;
+                        }
+                        for &e in &self.adj[k] {
+                            if self.flow[e] > 0 {
+                                relax(self.edges[e].0 + 1, 0, Arc::Backward(e))?;
+                            }
+                        }
+                    }
+                }
+            }
+            // New potentials keep every residual arc's reduced cost non-negative; unreached
+            // nodes move by the largest distance found (no residual arc enters them).
+            let far = dist.iter().copied().filter(|&d| d < INF).max().unwrap_or(0);
+            for (p, &d) in self.pi.iter_mut().zip(&dist) {
+                *p += if d < INF { d } else { far };
+            }
+            if dist[sink] == INF {
+                return Ok(());
+            }
+            // Real cost of the path (−welfare it adds per unit), from the updated potentials.
+            if self.pi[sink] - self.pi[src] >= 0 {
+                return Ok(());
+            }
+            // Bottleneck, then augment.
+            let mut amount = u64::MAX;
+            let mut v = sink;
+            while v != src {
+                let (u, arc) = via[v];
+                let cap = self.capacity(u, v, arc);
+                amount = amount.min(cap);
+                v = u;
+            }
+            if amount == 0 || amount == u64::MAX {
+                return Err(fail("augmenting path without capacity"));
+            }
+            let mut v = sink;
+            while v != src {
+                let (u, arc) = via[v];
+                self.push(u, v, arc, amount);
+                v = u;
+            }
+        }
+    }
+
+    /// Residual capacity of the arc `u → v` Dijkstra took.
+    fn capacity(&self, u: usize, v: usize, arc: Arc) -> u64 {
+        match arc {
+            Arc::SourceOut => self.nodes[v - 1].next().map_or(0, |(_, r)| r),
+            Arc::SourceBack => self.nodes[u - 1].last().map_or(0, |(_, r)| r),
+            Arc::SinkIn => self.nodes[u - 1].next().map_or(0, |(_, r)| r),
+            Arc::SinkBack => self.nodes[v - 1].last().map_or(0, |(_, r)| r),
+            Arc::Forward(_) => u64::MAX,
+            Arc::Backward(e) => self.flow[e],
+            Arc::None => 0,
+        }
+    }
+
+    fn push(&mut self, u: usize, v: usize, arc: Arc, amount: u64) {
+        match arc {
+            Arc::SourceOut => self.nodes[v - 1].fill += amount,
+            Arc::SourceBack => self.nodes[u - 1].fill -= amount,
+            Arc::SinkIn => self.nodes[u - 1].fill += amount,
+            Arc::SinkBack => self.nodes[v - 1].fill -= amount,
+            Arc::Forward(e) => self.flow[e] += amount,
+            Arc::Backward(e) => self.flow[e] -= amount,
+            Arc::None => {}
+        }
+    }
+
+    /// Fills, welfare and the posted prices (see the module doc), with the consistency checks.
+    fn result(self) -> Result<FlowClearing, SolveError> {
+        let n = self.nodes.len();
+        // Conservation: each intent's fill is the flow on its edges.
+        let mut through = vec![0u64; n];
+        for (e, &(s, b)) in self.edges.iter().enumerate() {
+            through[s] += self.flow[e];
+            through[b] += self.flow[e];
+        }
+        if through
+            .iter()
+            .zip(&self.nodes)
+            .any(|(&t, node)| t != node.fill)
+        {
+            return Err(fail("flow not conserved"));
+        }
+        let mut welfare = 0i128;
+        for node in &self.nodes {
+            let mut left = node.fill;
+            let mut start = 0u64;
+            for (&end, &p) in node.ends.iter().zip(&node.prices) {
+                let take = left.min(end - start);
+                left -= take;
+                start = end;
+                let w = p * i128::from(take);
+                welfare += if node.supplies { -w } else { w };
+            }
+        }
+        // Connected parts of the trade graph.
+        let mut parent: Vec<usize> = (0..n).collect();
+        fn find(p: &mut [usize], mut x: usize) -> usize {
+            while p[x] != x {
+                p[x] = p[p[x]];
+                x = p[x];
+            }
+            x
+        }
+        for (e, &(s, b)) in self.edges.iter().enumerate() {
+            if self.flow[e] > 0 {
+                let (a, c) = (find(&mut parent, s), find(&mut parent, b));
+                parent[a] = c;
+            }
+        }
+        // Best-response interval of each intent at its fill, intersected per part.
+        let mut lo = vec![0i128; n];
+        let mut hi = vec![INF; n];
+        for (k, node) in self.nodes.iter().enumerate() {
+            let (l, h) = if node.supplies {
+                (
+                    node.last().map_or(0, |(c, _)| c),
+                    node.next().map_or(INF, |(c, _)| c),
+                )
+            } else {
+                (
+                    node.next().map_or(0, |(v, _)| v),
+                    node.last().map_or(INF, |(v, _)| v),
+                )
+            };
+            let r = find(&mut parent, k);
+            lo[r] = lo[r].max(l);
+            hi[r] = hi[r].min(h);
+        }
+        let mut prices = Vec::with_capacity(n);
+        for (k, node) in self.nodes.iter().enumerate() {
+            let r = find(&mut parent, k);
+            let (l, h) = (lo[r], hi[r]);
+            if l > h {
+                return Err(fail(format!(
+                    "no competitive price for part of intent {k}: [{l}, {h}]"
+                )));
+            }
+            let p = if through[k] == 0 {
+                // Untraded: the reserve (a buyer's top value, a supplier's lowest cost).
+                if node.supplies && h < INF { h } else { l }
+            } else {
+                l + (h - l) / 2
+            };
+            let p = u64::try_from(p).map_err(|_| fail("price out of range"))?;
+            prices.push(Price(p));
+        }
+        Ok(FlowClearing {
+            flows: self.flow,
+            prices,
+            welfare,
+        })
+    }
+}
