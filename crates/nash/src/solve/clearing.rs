@@ -423,6 +423,36 @@ mod tests {
     }
 
     #[test]
+    fn the_flow_never_falls_back_to_the_lp() {
+        // `clear_resource` falls back to the LP if the flow's own optimality check fails; on
+        // generated markets it must not.
+        use crate::challenge::Problem;
+        use crate::generate::{Difficulty, challenge};
+        for class in [ProblemClass::ThreeParty, ProblemClass::ResourceTriangle] {
+            for parties in [4, 7, 16, 33, 64] {
+                for seed in 0..10 {
+                    let d = Difficulty {
+                        parties,
+                        ..Difficulty::hard()
+                    };
+                    let c = challenge(class, seed, &d);
+                    let Problem::Market(m) = &c.problem else {
+                        unreachable!()
+                    };
+                    for intents in by_resource(m) {
+                        let pairs: Vec<(usize, usize)> = resource_edges(&intents)
+                            .iter()
+                            .map(|&(s, b, _)| (s, b))
+                            .collect();
+                        let flow = clear_divisible(&intents, &pairs);
+                        assert!(flow.is_ok(), "{class:?} {parties} {seed}: {flow:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn lots_are_cleared_in_whole_lots() {
         // The buyer wants 7, the seller sells in lots of 5: one lot changes hands.
         let mut m = MarketInstance {

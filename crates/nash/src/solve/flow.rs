@@ -402,3 +402,153 @@ impl<'a> Network<'a> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::intent::{Segment, Side, Valuation};
+    use crate::units::{Quantity, ResourceKind};
+
+    fn limit(id: u64, side: Side, q: u64, p: u64) -> Intent {
+        Intent::limit(
+            id,
+            u32::try_from(id).expect("small"),
+            side,
+            ResourceKind::GPU_HOURS,
+            Quantity::units(q),
+            Price(p),
+        )
+    }
+
+    fn piecewise(id: u64, side: Side, segs: &[(u64, u64)]) -> Intent {
+        let mut i = limit(id, side, segs.iter().map(|s| s.0).sum(), 0);
+        i.valuation = Valuation::Piecewise {
+            segments: segs
+                .iter()
+                .map(|&(q, p)| Segment {
+                    quantity: Quantity::units(q),
+                    price: Price(p),
+                })
+                .collect(),
+        };
+        i
+    }
+
+    /// Every intent best-responds at its price, traded pairs share a price.
+    fn assert_competitive(intents: &[Intent], edges: &[(usize, usize)], f: &FlowClearing) {
+        let mut fill = vec![0u64; intents.len()];
+        for (e, &(s, b)) in edges.iter().enumerate() {
+            fill[s] += f.flows[e];
+            fill[b] += f.flows[e];
+            if f.flows[e] > 0 {
+                assert_eq!(f.prices[s], f.prices[b], "edge {e}");
+            }
+        }
+        for (k, i) in intents.iter().enumerate() {
+            let u = i.utility(Quantity(fill[k]), f.prices[k]);
+            let (_, best) = i.best_response(f.prices[k]);
+            assert_eq!(best, u, "intent {k} at {}", f.prices[k]);
+        }
+    }
+
+    fn solve(intents: &[Intent], edges: &[(usize, usize)]) -> FlowClearing {
+        let refs: Vec<&Intent> = intents.iter().collect();
+        let f = clear_divisible(&refs, edges).expect("clears");
+        assert_competitive(intents, edges, &f);
+        f
+    }
+
+    const M: i128 = 1_000_000;
+
+    #[test]
+    fn no_compatible_pairs_trade_nothing_at_reserve_prices() {
+        let intents = [
+            limit(1, Side::Buy, 10, 5 * M as u64),
+            limit(2, Side::Sell, 10, M as u64),
+        ];
+        let f = solve(&intents, &[]);
+        assert!(f.flows.is_empty());
+        assert_eq!(f.welfare, 0);
+        assert_eq!(f.prices, vec![Price(5_000_000), Price(1_000_000)]);
+    }
+
+    #[test]
+    fn a_single_buyer_with_no_suppliers() {
+        let intents = [piecewise(1, Side::Buy, &[(3, 7_000_000), (2, 4_000_000)])];
+        let f = solve(&intents, &[]);
+        assert_eq!(f.welfare, 0);
+        assert_eq!(f.prices, vec![Price(7_000_000)]);
+    }
+
+    #[test]
+    fn a_single_buyer_fills_from_the_cheapest_supply_first() {
+        // Buyer: 10 at 5, then 10 at 2. Suppliers: 4 at 1 then 4 at 3; 30 at 2.5.
+        let intents = [
+            piecewise(1, Side::Buy, &[(10, 5_000_000), (10, 2_000_000)]),
+            piecewise(2, Side::Sell, &[(4, 1_000_000), (4, 3_000_000)]),
+            limit(3, Side::Defer, 30, 2_500_000),
+        ];
+        let f = solve(&intents, &[(1, 0), (2, 0)]);
+        // 4 at 1 and 6 at 2.5 cover the first 10; nothing else beats the buyer's 2.
+        assert_eq!(f.flows, vec![4_000_000, 6_000_000]);
+        assert_eq!(f.welfare, (10 * 5 - 4 - 6 * 5 / 2) * M * M);
+        // The partly filled deferrer pins the price at 2.5.
+        assert_eq!(f.prices, vec![Price(2_500_000); 3]);
+    }
+
+    #[test]
+    fn ties_trade_zero_surplus_consistently() {
+        // Value equals cost: any amount is optimal (welfare 0); the price is that value.
+        let intents = [
+            limit(1, Side::Buy, 5, 3_000_000),
+            limit(2, Side::Sell, 5, 3_000_000),
+        ];
+        let f = solve(&intents, &[(1, 0)]);
+        assert_eq!(f.welfare, 0);
+        assert_eq!(f.prices, vec![Price(3_000_000); 2]);
+        // Two equal suppliers for one buyer: the split is arbitrary, the welfare is not.
+        let intents = [
+            limit(1, Side::Buy, 6, 4_000_000),
+            limit(2, Side::Sell, 5, 1_000_000),
+            limit(3, Side::Sell, 5, 1_000_000),
+        ];
+        let f = solve(&intents, &[(1, 0), (2, 0)]);
+        assert_eq!(f.flows.iter().sum::<u64>(), 6_000_000);
+        assert_eq!(f.welfare, 6 * 3 * M * M);
+        assert_eq!(f.prices, vec![Price(1_000_000); 3]);
+    }
+
+    #[test]
+    fn rerouting_cancels_flow_on_an_edge() {
+        // Buyer A (value 10) can only use supplier X (cost 1); buyer B (value 11) can use X or Y
+        // (cost 2). The first path gives X to B; the optimum needs the path S→Y→B→X→A→T, which
+        // cancels that flow on (X, B).
+        let intents = [
+            limit(1, Side::Buy, 5, 10_000_000),
+            limit(2, Side::Buy, 5, 11_000_000),
+            limit(3, Side::Sell, 5, 1_000_000),
+            limit(4, Side::Sell, 5, 2_000_000),
+        ];
+        let edges = [(2, 0), (2, 1), (3, 1)];
+        let f = solve(&intents, &edges);
+        assert_eq!(f.flows, vec![5_000_000, 0, 5_000_000]);
+        assert_eq!(f.welfare, (5 * 10 + 5 * 11 - 5 - 10) * M * M);
+        // Two parts: (A, X) anywhere in [1, 10], (B, Y) in [2, 11]; midpoints.
+        assert_eq!(f.prices[0], f.prices[2]);
+        assert_eq!(f.prices[1], f.prices[3]);
+        assert_eq!(f.prices[0], Price(5_500_000));
+        assert_eq!(f.prices[1], Price(6_500_000));
+    }
+
+    #[test]
+    fn unprofitable_markets_do_not_trade() {
+        let intents = [
+            limit(1, Side::Buy, 5, 1_000_000),
+            limit(2, Side::Sell, 5, 2_000_000),
+        ];
+        let f = solve(&intents, &[(1, 0)]);
+        assert_eq!(f.flows, vec![0]);
+        assert_eq!(f.welfare, 0);
+        assert_eq!(f.prices, vec![Price(1_000_000), Price(2_000_000)]);
+    }
+}
