@@ -8,7 +8,8 @@
 //! segment arcs never need to be materialised.
 //!
 //! The flow is found by successive shortest paths: Dijkstra on reduced costs (integer node
-//! potentials, `i128`), augmenting along the cheapest `S → T` path while it adds welfare. Every
+//! potentials, `i128`), augmenting along the cheapest `S → T` path while it adds welfare. Each
+//! augmentation fills or empties a segment or cancels an edge's flow, so few are needed. Every
 //! quantity and price is an integer (micro-units, micro-money per unit), so the optimum is exact.
 //!
 //! Prices: in any optimal flow, complementary slackness with any optimal dual gives every traded
@@ -22,6 +23,8 @@
 use crate::error::SolveError;
 use crate::intent::Intent;
 use crate::units::Price;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 
 /// An optimal clearing of one resource.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -67,7 +70,6 @@ impl Node {
 /// How Dijkstra reached a node: the arc taken, for walking the path back.
 #[derive(Clone, Copy)]
 enum Arc {
-    None,
     /// `S → supplier` (one more unit supplied).
     SourceOut,
     /// `supplier → S` (one unit less supplied).
@@ -180,112 +182,131 @@ impl<'a> Network<'a> {
         }
     }
 
-    /// Successive shortest paths until no path adds welfare.
+    /// Calls `f(v, cost, arc)` for every residual arc out of node `u` (real cost, not reduced),
+    /// until `f` returns `true`; returns whether it did.
+    fn arcs(&self, u: usize, mut f: impl FnMut(usize, i128, Arc) -> bool) -> bool {
+        let n = self.nodes.len();
+        let (src, sink) = (0, n + 1);
+        if u == src {
+            for (k, node) in self.nodes.iter().enumerate() {
+                if node.supplies
+                    && let Some((c, _)) = node.next()
+                    && f(k + 1, c, Arc::SourceOut)
+                {
+                    return true;
+                }
+            }
+        } else if u == sink {
+            for (k, node) in self.nodes.iter().enumerate() {
+                if !node.supplies
+                    && let Some((v, _)) = node.last()
+                    && f(k + 1, v, Arc::SinkBack)
+                {
+                    return true;
+                }
+            }
+        } else {
+            let k = u - 1;
+            let node = &self.nodes[k];
+            if node.supplies {
+                if let Some((c, _)) = node.last()
+                    && f(src, -c, Arc::SourceBack)
+                {
+                    return true;
+                }
+                for &e in &self.adj[k] {
+                    if f(self.edges[e].1 + 1, 0, Arc::Forward(e)) {
+                        return true;
+                    }
+                }
+            } else {
+                if let Some((v, _)) = node.next()
+                    && f(sink, -v, Arc::SinkIn)
+                {
+                    return true;
+                }
+                for &e in &self.adj[k] {
+                    if self.flow[e] > 0 && f(self.edges[e].0 + 1, 0, Arc::Backward(e)) {
+                        return true;
+                    }
+                }
+            }
+        }
+        false
+    }
+
+    /// Successive shortest paths until no path adds welfare: Dijkstra (binary heap) on reduced
+    /// costs, stopping once `T` is settled, moves the potentials; then the shortest path is
+    /// augmented by its bottleneck (a segment end or an edge's flow).
     fn run(&mut self) -> Result<(), SolveError> {
         let n = self.nodes.len();
         let (src, sink) = (0, n + 1);
         let mut dist = vec![INF; n + 2];
         let mut done = vec![false; n + 2];
-        let mut via = vec![(usize::MAX, Arc::None); n + 2];
+        let mut path: Vec<(usize, usize, Arc)> = Vec::new();
+        let mut via = vec![(0usize, Arc::SourceOut); n + 2];
+        let mut heap: BinaryHeap<Reverse<(i128, usize)>> = BinaryHeap::new();
         loop {
             dist.fill(INF);
             done.fill(false);
-            via.fill((usize::MAX, Arc::None));
             dist[src] = 0;
-            // Dense Dijkstra: the graph is small and nearly complete.
-            loop {
-                let mut u = usize::MAX;
-                let mut best = INF;
-                for (v, &d) in dist.iter().enumerate() {
-                    if !done[v] && d < best {
-                        best = d;
-                        u = v;
-                    }
-                }
-                if u == usize::MAX {
-                    break;
+            let mut negative = false;
+            heap.clear();
+            heap.push(Reverse((0i128, src)));
+            while let Some(Reverse((du, u))) = heap.pop() {
+                if done[u] || du > dist[u] {
+                    continue;
                 }
                 done[u] = true;
-                let du = dist[u];
-                let mut relax = |v: usize, cost: i128, arc: Arc| -> Result<(), SolveError> {
-                    let reduced = cost + self.pi[u] - self.pi[v];
-                    if reduced < 0 {
-                        return Err(fail("negative reduced cost"));
-                    }
+                if u == sink {
+                    break;
+                }
+                let pu = self.pi[u];
+                self.arcs(u, |v, cost, arc| {
+                    let reduced = cost + pu - self.pi[v];
+                    negative |= reduced < 0;
                     if du + reduced < dist[v] {
                         dist[v] = du + reduced;
                         via[v] = (u, arc);
+                        heap.push(Reverse((du + reduced, v)));
                     }
-                    Ok(())
-                };
-                if u == src {
-                    for (k, node) in self.nodes.iter().enumerate() {
-                        if node.supplies
-                            && let Some((c, _)) = node.next()
-                        {
-                            relax(k + 1, c, Arc::SourceOut)?;
-                        }
-                    }
-                } else if u == sink {
-                    for (k, node) in self.nodes.iter().enumerate() {
-                        if !node.supplies
-                            && let Some((v, _)) = node.last()
-                        {
-                            relax(k + 1, v, Arc::SinkBack)?;
-                        }
-                    }
-                } else {
-                    let k = u - 1;
-                    let node = &self.nodes[k];
-                    if node.supplies {
-                        if let Some((c, _)) = node.last() {
-                            relax(src, -c, Arc::SourceBack)?;
-                        }
-                        for &e in &self.adj[k] {
-                            relax(self.edges[e].1 + 1, 0, Arc::Forward(e))?;
-                        }
-                    } else {
-                        if let Some((v, _)) = node.next() {
-                            relax(sink, -v, Arc::SinkIn)?;
-                        }
-                        for &e in &self.adj[k] {
-                            if self.flow[e] > 0 {
-                                relax(self.edges[e].0 + 1, 0, Arc::Backward(e))?;
-                            }
-                        }
-                    }
+                    false
+                });
+                if negative {
+                    return Err(fail("negative reduced cost"));
                 }
             }
-            // New potentials keep every residual arc's reduced cost non-negative; unreached
-            // nodes move by the largest distance found (no residual arc enters them).
-            let far = dist.iter().copied().filter(|&d| d < INF).max().unwrap_or(0);
-            for (p, &d) in self.pi.iter_mut().zip(&dist) {
-                *p += if d < INF { d } else { far };
-            }
-            if dist[sink] == INF {
+            if !done[sink] {
                 return Ok(());
             }
-            // Real cost of the path (−welfare it adds per unit), from the updated potentials.
+            // New potentials keep every residual arc's reduced cost non-negative: settled
+            // nodes move by their distance, all others by the sink's (no shorter).
+            let reach = dist[sink];
+            for ((p, &d), &settled) in self.pi.iter_mut().zip(&dist).zip(&done) {
+                *p += if settled { d } else { reach };
+            }
+            // Real cost of a shortest path (−welfare it adds per unit).
             if self.pi[sink] - self.pi[src] >= 0 {
                 return Ok(());
             }
-            // Bottleneck, then augment.
-            let mut amount = u64::MAX;
+            // Augment along the shortest path.
+            path.clear();
             let mut v = sink;
             while v != src {
                 let (u, arc) = via[v];
-                let cap = self.capacity(u, v, arc);
-                amount = amount.min(cap);
+                path.push((u, v, arc));
                 v = u;
             }
+            let amount = path
+                .iter()
+                .map(|&(u, v, arc)| self.capacity(u, v, arc))
+                .min()
+                .unwrap_or(0);
             if amount == 0 || amount == u64::MAX {
                 return Err(fail("augmenting path without capacity"));
             }
-            let mut v = sink;
-            while v != src {
-                let (u, arc) = via[v];
+            for &(u, v, arc) in &path {
                 self.push(u, v, arc, amount);
-                v = u;
             }
         }
     }
@@ -299,7 +320,6 @@ impl<'a> Network<'a> {
             Arc::SinkBack => self.nodes[v - 1].last().map_or(0, |(_, r)| r),
             Arc::Forward(_) => u64::MAX,
             Arc::Backward(e) => self.flow[e],
-            Arc::None => 0,
         }
     }
 
@@ -311,7 +331,6 @@ impl<'a> Network<'a> {
             Arc::SinkBack => self.nodes[v - 1].fill -= amount,
             Arc::Forward(e) => self.flow[e] += amount,
             Arc::Backward(e) => self.flow[e] -= amount,
-            Arc::None => {}
         }
     }
 
