@@ -19,9 +19,14 @@
 //! zero deviation gain. Prices are rounded to the grid once per connected part, so buyer and
 //! supplier of a fill post identical prices (budget balance is exact).
 //!
+//! The LP is a transportation problem, and [`solve_clearing`] solves it as a min-cost flow
+//! ([`super::flow`]) in exact integer arithmetic: the same optimal welfare, prices from the
+//! best-response intervals of each connected part (their midpoint) rather than from a simplex
+//! vertex. [`solve_clearing_lp`] keeps the dense LP path, and [`clearing_lps`] exports the LPs.
+//!
 //! Resources with indivisible lots, minimum fills or bundles (and the resources bundles tie to
 //! them) are cleared by the welfare MILP of [`super::indivisible`] instead; every other resource
-//! keeps this exact LP.
+//! keeps this exact LP (as a flow).
 
 use crate::class::{MarketInstance, ProblemClass};
 use crate::config::SolverLimits;

@@ -3,7 +3,7 @@
 //! | class | solver | exactness |
 //! |---|---|---|
 //! | simple / constrained swap | [`swap`]: 1-D concave maximisation over the lot lattice, Nash bargaining price | exact (integers) |
-//! | three-party, resource triangle (divisible) | [`clearing`]: welfare LP per resource, prices from duals | exact after rounding (totally unimodular) |
+//! | three-party, resource triangle (divisible) | [`clearing`]: welfare LP per resource, solved as a min-cost flow ([`flow`]); competitive prices per connected part | exact (integers) |
 //! | three-party, resource triangle with lots, minimum fills, bundles | [`indivisible`]: welfare MILP by branch and bound ([`milp`]) per bundle-joined set of resources, prices from the duals with integer decisions fixed | optimal unless `milp_max_nodes` is hit (then best found) |
 //! | zero-sum game | [`zero_sum`]: LP | ~1e-12 |
 //! | bimatrix game | [`lemke_howson`] | checked ε ≤ 1e-9 of the payoff range |
