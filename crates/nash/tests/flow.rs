@@ -152,3 +152,17 @@ fn flow_vs_lp_timings() {
         }
     }
 }
+
+/// More seeds than the default run: `cargo test -p pin-nash --release --test flow -- --ignored
+/// flow_matches_the_lp_on_many_seeds`.
+#[test]
+#[ignore = "slow; run by hand"]
+fn flow_matches_the_lp_on_many_seeds() {
+    for class in CLASSES {
+        for parties in [4, 6, 10, 16, 24, 40, 64] {
+            for seed in 1_000..1_300 {
+                check(class, parties, seed);
+            }
+        }
+    }
+}
