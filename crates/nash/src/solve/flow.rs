@@ -8,7 +8,8 @@
 //! segment arcs never need to be materialised.
 //!
 //! The flow is found by successive shortest paths: Dijkstra on reduced costs (integer node
-//! potentials, `i128`), augmenting along the cheapest `S → T` path while it adds welfare. Each
+//! potentials, `i64`: prices are at most 10¹⁵ and potentials stay within a few times that),
+//! augmenting along the cheapest `S → T` path while it adds welfare. Each
 //! augmentation fills or empties a segment or cancels an edge's flow, so few are needed. Every
 //! quantity and price is an integer (micro-units, micro-money per unit), so the optimum is exact.
 //!
@@ -44,20 +45,20 @@ struct Node {
     /// Cumulative end of each segment (micro-units), strictly increasing.
     ends: Vec<u64>,
     /// Marginal price of each segment (micro-money per unit).
-    prices: Vec<i128>,
+    prices: Vec<Cost>,
     /// Current total fill.
     fill: u64,
 }
 
 impl Node {
     /// Marginal price of the next unit and how many more units share it, if not full.
-    fn next(&self) -> Option<(i128, u64)> {
+    fn next(&self) -> Option<(Cost, u64)> {
         let i = self.ends.partition_point(|&e| e <= self.fill);
         (i < self.ends.len()).then(|| (self.prices[i], self.ends[i] - self.fill))
     }
 
     /// Marginal price of the last filled unit and how many filled units share it, if any.
-    fn last(&self) -> Option<(i128, u64)> {
+    fn last(&self) -> Option<(Cost, u64)> {
         if self.fill == 0 {
             return None;
         }
@@ -95,28 +96,29 @@ pub fn clear_divisible(
     intents: &[&Intent],
     edges: &[(usize, usize)],
 ) -> Result<FlowClearing, SolveError> {
-    let nodes: Vec<Node> = intents
-        .iter()
-        .map(|i| {
-            let mut ends = Vec::new();
-            let mut prices = Vec::new();
-            let mut at = 0u64;
-            for s in i.segments() {
-                if s.quantity.0 == 0 {
-                    continue;
-                }
-                at = at.saturating_add(s.quantity.0);
-                ends.push(at);
-                prices.push(i128::from(s.price.0));
+    let mut nodes = Vec::with_capacity(intents.len());
+    for i in intents {
+        let mut ends = Vec::new();
+        let mut prices = Vec::new();
+        let mut at = 0u64;
+        for s in i.segments() {
+            if s.quantity.0 == 0 {
+                continue;
             }
-            Node {
-                supplies: i.side.supplies(),
-                ends,
-                prices,
-                fill: 0,
+            if !s.price.is_valid() {
+                return Err(fail("segment price above the valid range"));
             }
-        })
-        .collect();
+            at = at.saturating_add(s.quantity.0);
+            ends.push(at);
+            prices.push(Cost::try_from(s.price.0).map_err(|_| fail("price out of range"))?);
+        }
+        nodes.push(Node {
+            supplies: i.side.supplies(),
+            ends,
+            prices,
+            fill: 0,
+        });
+    }
     let mut net = Network::new(nodes, edges);
     net.run()?;
     net.result()
@@ -136,10 +138,17 @@ struct Network<'a> {
     /// Edge indices at each intent.
     adj: Vec<Vec<usize>>,
     /// Potentials: index 0 is `S`, `k + 1` intent `k`, `n + 1` is `T`.
-    pi: Vec<i128>,
+    pi: Vec<Cost>,
 }
 
-const INF: i128 = i128::MAX;
+/// Integer money per unit: segment prices, potentials and distances. `i64` is ample: with
+/// `P` = [`Price::MAX_VALID`] (10¹⁵), a simple `S → T` path has one cost arc at each end, so its
+/// real cost is within ±P; potentials start within ±P and, per Dijkstra, rise by at most the
+/// sink's distance, whose sum over the run is the rise of the sink's potential (≤ 2P). Every
+/// potential stays within [−P, 4P] and every tentative distance below 10P.
+type Cost = i64;
+
+const INF: Cost = Cost::MAX;
 
 impl<'a> Network<'a> {
     fn new(nodes: Vec<Node>, edges: &'a [(usize, usize)]) -> Self {
@@ -151,7 +160,7 @@ impl<'a> Network<'a> {
         }
         // Initial potentials: shortest distances at zero flow, where the residual graph is the
         // DAG S → supplier (lowest cost) → buyer (0) → T (−top value).
-        let mut pi = vec![0i128; n + 2];
+        let mut pi: Vec<Cost> = vec![0; n + 2];
         for (k, node) in nodes.iter().enumerate() {
             if node.supplies {
                 pi[k + 1] = node.next().map_or(0, |(c, _)| c);
@@ -184,7 +193,7 @@ impl<'a> Network<'a> {
 
     /// Calls `f(v, cost, arc)` for every residual arc out of node `u` (real cost, not reduced),
     /// until `f` returns `true`; returns whether it did.
-    fn arcs(&self, u: usize, mut f: impl FnMut(usize, i128, Arc) -> bool) -> bool {
+    fn arcs(&self, u: usize, mut f: impl FnMut(usize, Cost, Arc) -> bool) -> bool {
         let n = self.nodes.len();
         let (src, sink) = (0, n + 1);
         if u == src {
@@ -245,14 +254,14 @@ impl<'a> Network<'a> {
         let mut done = vec![false; n + 2];
         let mut path: Vec<(usize, usize, Arc)> = Vec::new();
         let mut via = vec![(0usize, Arc::SourceOut); n + 2];
-        let mut heap: BinaryHeap<Reverse<(i128, usize)>> = BinaryHeap::new();
+        let mut heap: BinaryHeap<Reverse<(Cost, usize)>> = BinaryHeap::new();
         loop {
             dist.fill(INF);
             done.fill(false);
             dist[src] = 0;
             let mut negative = false;
             heap.clear();
-            heap.push(Reverse((0i128, src)));
+            heap.push(Reverse((0, src)));
             while let Some(Reverse((du, u))) = heap.pop() {
                 if done[u] || du > dist[u] {
                     continue;
@@ -358,7 +367,7 @@ impl<'a> Network<'a> {
                 let take = left.min(end - start);
                 left -= take;
                 start = end;
-                let w = p * i128::from(take);
+                let w = i128::from(p) * i128::from(take);
                 welfare += if node.supplies { -w } else { w };
             }
         }
@@ -378,7 +387,7 @@ impl<'a> Network<'a> {
             }
         }
         // Best-response interval of each intent at its fill, intersected per part.
-        let mut lo = vec![0i128; n];
+        let mut lo: Vec<Cost> = vec![0; n];
         let mut hi = vec![INF; n];
         for (k, node) in self.nodes.iter().enumerate() {
             let (l, h) = if node.supplies {
@@ -569,5 +578,32 @@ mod tests {
         assert_eq!(f.flows, vec![0]);
         assert_eq!(f.welfare, 0);
         assert_eq!(f.prices, vec![Price(1_000_000), Price(2_000_000)]);
+    }
+
+    #[test]
+    fn extreme_prices_and_quantities_stay_exact() {
+        let top = Price::MAX_VALID.0;
+        let q = Quantity::MAX_VALID.0 / 4;
+        let mut intents = vec![
+            piecewise(1, Side::Buy, &[(1, top), (1, top - 1), (1, 0)]),
+            piecewise(2, Side::Buy, &[(2, top)]),
+            piecewise(3, Side::Sell, &[(1, 0), (2, top)]),
+            piecewise(4, Side::Sell, &[(1, 1), (1, top - 1)]),
+        ];
+        for i in &mut intents {
+            if let Valuation::Piecewise { segments } = &mut i.valuation {
+                for s in segments.iter_mut() {
+                    s.quantity = Quantity(q / 4);
+                }
+                i.quantity = Quantity(q / 4 * segments.len() as u64);
+            }
+        }
+        let edges = [(2, 0), (2, 1), (3, 0), (3, 1)];
+        let f = solve(&intents, &edges);
+        // Blocks of b: values top, top, top−1, 0; costs 0, 1, top−1, top. Top meets 0 and 1;
+        // top−1 against top−1 adds nothing.
+        let b = i128::from(q / 4);
+        let top = i128::from(top);
+        assert_eq!(f.welfare, b * top + b * (top - 1));
     }
 }
