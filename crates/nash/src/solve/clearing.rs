@@ -19,15 +19,21 @@
 //! zero deviation gain. Prices are rounded to the grid once per connected part, so buyer and
 //! supplier of a fill post identical prices (budget balance is exact).
 //!
+//! The LP is a transportation problem, and [`solve_clearing`] solves it as a min-cost flow
+//! ([`super::flow`]) in exact integer arithmetic: the same optimal welfare, prices from the
+//! best-response intervals of each connected part (their midpoint) rather than from a simplex
+//! vertex. [`solve_clearing_lp`] keeps the dense LP path, and [`clearing_lps`] exports the LPs.
+//!
 //! Resources with indivisible lots, minimum fills or bundles (and the resources bundles tie to
 //! them) are cleared by the welfare MILP of [`super::indivisible`] instead; every other resource
-//! keeps this exact LP.
+//! keeps this exact LP (as a flow).
 
 use crate::class::{MarketInstance, ProblemClass};
 use crate::config::SolverLimits;
 use crate::error::SolveError;
 use crate::intent::Intent;
 use crate::settlement::{Fill, PostedPrice, Settlement};
+use crate::solve::flow::clear_divisible;
 use crate::solve::indivisible::{MilpStats, clear_component};
 use crate::solve::lp::{LinearProgram, Relation};
 use crate::solve::swap::trade_slot;
@@ -49,9 +55,38 @@ pub fn solve_clearing(
 /// [`solve_clearing`], also reporting what the MILP did (all zero for divisible markets).
 pub fn solve_clearing_with_stats(
     challenge: ChallengeId,
+    class: ProblemClass,
+    market: &MarketInstance,
+    limits: &SolverLimits,
+) -> Result<(Settlement, MilpStats), SolveError> {
+    clear(challenge, class, market, limits, Method::Flow)
+}
+
+/// [`solve_clearing`] with the dense LP ([`super::lp`]) instead of the min-cost flow
+/// ([`super::flow`]) for every divisible resource: the same optimal welfare, possibly other
+/// optimal fills and competitive prices. Kept for cross-checking.
+pub fn solve_clearing_lp(
+    challenge: ChallengeId,
+    class: ProblemClass,
+    market: &MarketInstance,
+    limits: &SolverLimits,
+) -> Result<Settlement, SolveError> {
+    clear(challenge, class, market, limits, Method::Lp).map(|(s, _)| s)
+}
+
+/// How a divisible resource is cleared.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Method {
+    Flow,
+    Lp,
+}
+
+fn clear(
+    challenge: ChallengeId,
     _class: ProblemClass,
     market: &MarketInstance,
     limits: &SolverLimits,
+    method: Method,
 ) -> Result<(Settlement, MilpStats), SolveError> {
     for i in &market.intents {
         i.validate().map_err(crate::error::InstanceError::from)?;
@@ -76,7 +111,11 @@ pub fn solve_clearing_with_stats(
             for r in members {
                 let intents: Vec<&Intent> =
                     market.intents.iter().filter(|i| i.resource == r).collect();
-                clear_resource(&intents, limits, &mut out)?;
+                if method == Method::Lp {
+                    clear_resource_lp(&intents, limits, &mut out)?;
+                } else {
+                    clear_resource(&intents, limits, &mut out)?;
+                }
             }
         }
     }
@@ -152,10 +191,8 @@ fn by_resource(market: &MarketInstance) -> Vec<Vec<&Intent>> {
 /// Compatible (supplier index, buyer index, slot) edges.
 type Edges = Vec<(usize, usize, u32)>;
 
-/// The welfare LP of one resource's intents (see the module doc) and its edges.
-fn resource_lp(intents: &[&Intent]) -> (LinearProgram, Edges) {
-    let units = |q: Quantity| q.0 as f64 / MICRO as f64;
-    // Edges: (supplier index, buyer index, slot).
+/// Compatible (supplier index, buyer index, slot) edges, supplier-major.
+fn resource_edges(intents: &[&Intent]) -> Edges {
     let mut edges = Vec::new();
     for (si, s) in intents
         .iter()
@@ -172,6 +209,13 @@ fn resource_lp(intents: &[&Intent]) -> (LinearProgram, Edges) {
             }
         }
     }
+    edges
+}
+
+/// The welfare LP of one resource's intents (see the module doc) and its edges.
+fn resource_lp(intents: &[&Intent]) -> (LinearProgram, Edges) {
+    let units = |q: Quantity| q.0 as f64 / MICRO as f64;
+    let edges = resource_edges(intents);
     let segments: Vec<_> = intents.iter().map(|i| i.segments()).collect();
     let n_seg: usize = segments.iter().map(Vec::len).sum();
     // Edge flows are left unbounded above (the segment bounds already limit them): a bound on
@@ -200,7 +244,39 @@ fn resource_lp(intents: &[&Intent]) -> (LinearProgram, Edges) {
     (lp, edges)
 }
 
+/// Clears one divisible resource by min-cost flow ([`super::flow`]), falling back to the LP
+/// should the flow's own optimality check ever fail.
 fn clear_resource(
+    intents: &[&Intent],
+    limits: &SolverLimits,
+    out: &mut Settlement,
+) -> Result<(), SolveError> {
+    let edges = resource_edges(intents);
+    let pairs: Vec<(usize, usize)> = edges.iter().map(|&(s, b, _)| (s, b)).collect();
+    let Ok(flow) = clear_divisible(intents, &pairs) else {
+        return clear_resource_lp(intents, limits, out);
+    };
+    for (intent, &price) in intents.iter().zip(&flow.prices) {
+        out.prices.push(PostedPrice {
+            intent: intent.id,
+            price,
+        });
+    }
+    for (&(si, bi, slot), &q) in edges.iter().zip(&flow.flows) {
+        if q > 0 {
+            out.fills.push(Fill {
+                seller: intents[si].id,
+                buyer: intents[bi].id,
+                resource: intents[si].resource,
+                slot,
+                quantity: Quantity(q),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn clear_resource_lp(
     intents: &[&Intent],
     limits: &SolverLimits,
     out: &mut Settlement,
@@ -349,6 +425,36 @@ mod tests {
         assert!(p(1) >= Price::new(1, 0) && p(1) <= Price::new(3, 0));
         // Supply 5 is short of demand 10: the price rises to the buyer's value.
         assert_eq!(p(3), Price::new(10, 0));
+    }
+
+    #[test]
+    fn the_flow_never_falls_back_to_the_lp() {
+        // `clear_resource` falls back to the LP if the flow's own optimality check fails; on
+        // generated markets it must not.
+        use crate::challenge::Problem;
+        use crate::generate::{Difficulty, challenge};
+        for class in [ProblemClass::ThreeParty, ProblemClass::ResourceTriangle] {
+            for parties in [4, 7, 16, 33, 64] {
+                for seed in 0..10 {
+                    let d = Difficulty {
+                        parties,
+                        ..Difficulty::hard()
+                    };
+                    let c = challenge(class, seed, &d);
+                    let Problem::Market(m) = &c.problem else {
+                        unreachable!()
+                    };
+                    for intents in by_resource(m) {
+                        let pairs: Vec<(usize, usize)> = resource_edges(&intents)
+                            .iter()
+                            .map(|&(s, b, _)| (s, b))
+                            .collect();
+                        let flow = clear_divisible(&intents, &pairs);
+                        assert!(flow.is_ok(), "{class:?} {parties} {seed}: {flow:?}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

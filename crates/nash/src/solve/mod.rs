@@ -3,7 +3,7 @@
 //! | class | solver | exactness |
 //! |---|---|---|
 //! | simple / constrained swap | [`swap`]: 1-D concave maximisation over the lot lattice, Nash bargaining price | exact (integers) |
-//! | three-party, resource triangle (divisible) | [`clearing`]: welfare LP per resource, prices from duals | exact after rounding (totally unimodular) |
+//! | three-party, resource triangle (divisible) | [`clearing`]: welfare LP per resource, solved as a min-cost flow ([`flow`]); competitive prices per connected part | exact (integers) |
 //! | three-party, resource triangle with lots, minimum fills, bundles | [`indivisible`]: welfare MILP by branch and bound ([`milp`]) per bundle-joined set of resources, prices from the duals with integer decisions fixed | optimal unless `milp_max_nodes` is hit (then best found) |
 //! | zero-sum game | [`zero_sum`]: simplex on the column player's side from the slack basis (steepest edge), exact polish on the support | ~1e-15 |
 //! | bimatrix game | [`lemke_howson`] | checked ε ≤ 1e-9 of the payoff range |
@@ -13,6 +13,7 @@
 
 pub mod clearing;
 pub mod coalition;
+pub mod flow;
 pub mod indivisible;
 pub mod lemke_howson;
 pub mod lp;
