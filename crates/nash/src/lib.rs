@@ -69,6 +69,10 @@
 //!   are sorted by their features, so the encoding is bit-identical under reordering and
 //!   relabelling; two-player games use a canonical row/column order whose limits are documented
 //!   in [`manifold`].
+//! * **SIMD.** The one `unsafe` in the crate calls Lemke–Howson's row update compiled for
+//!   AVX-512 or AVX2 after a runtime CPU check; the operations are the same IEEE products and
+//!   differences (no fused multiply-add), so results are bit-identical to the plain build (tested),
+//!   and the pivots are about 2× faster.
 //! * **PRNG.** Generators use an owned SplitMix64 so a seed names the same challenge forever.
 //!
 //! # Status
