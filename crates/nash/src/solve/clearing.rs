@@ -284,47 +284,9 @@ fn clear_resource_lp(
     let (lp, edges) = resource_lp(intents);
     let sol = lp.solve(limits)?;
 
-    // Round edge flows to micro-units, never above either side's quantity.
-    let mut flows: Vec<u64> = sol.x[..edges.len()]
-        .iter()
-        .map(|&x| (x * MICRO as f64).round().max(0.0) as u64)
-        .collect();
-    let mut used = vec![0u64; intents.len()];
-    for (e, &(si, bi, _)) in edges.iter().enumerate() {
-        let room = intents[si]
-            .quantity
-            .0
-            .saturating_sub(used[si])
-            .min(intents[bi].quantity.0.saturating_sub(used[bi]));
-        flows[e] = flows[e].min(room);
-        used[si] += flows[e];
-        used[bi] += flows[e];
-    }
-    // One price per connected part of the trade graph (union–find over intents).
-    let mut parent: Vec<usize> = (0..intents.len()).collect();
-    fn find(p: &mut [usize], mut x: usize) -> usize {
-        while p[x] != x {
-            p[x] = p[p[x]];
-            x = p[x];
-        }
-        x
-    }
-    for (e, &(si, bi, _)) in edges.iter().enumerate() {
-        if flows[e] > 0 {
-            let (a, b) = (find(&mut parent, si), find(&mut parent, bi));
-            parent[a] = b;
-        }
-    }
-    let mut sum = vec![0.0; intents.len()];
-    let mut count = vec![0usize; intents.len()];
-    for k in 0..intents.len() {
-        let root = find(&mut parent, k);
-        sum[root] += -sol.duals[k];
-        count[root] += 1;
-    }
+    let (flows, _, part_price) = flows_and_part_prices(intents, &edges, &sol.x, &sol.duals);
     for (k, intent) in intents.iter().enumerate() {
-        let root = find(&mut parent, k);
-        let price = Price::from_f64_rounded(sum[root] / count[root] as f64);
+        let price = Price::from_f64_rounded(part_price[k]);
         out.prices.push(PostedPrice {
             intent: intent.id,
             price,
@@ -342,6 +304,60 @@ fn clear_resource_lp(
         }
     }
     Ok(())
+}
+
+/// From an LP solution over `edges`: the edge flows rounded to micro-units (never above either
+/// side's quantity), each intent's total fill, and each intent's price, the mean of the negated duals of its intent rows
+/// over its connected part of the trade graph (one price per part; union–find over intents).
+pub(crate) fn flows_and_part_prices(
+    intents: &[&Intent],
+    edges: &[(usize, usize, u32)],
+    x: &[f64],
+    duals: &[f64],
+) -> (Vec<u64>, Vec<u64>, Vec<f64>) {
+    let mut flows: Vec<u64> = x[..edges.len()]
+        .iter()
+        .map(|&x| (x * MICRO as f64).round().max(0.0) as u64)
+        .collect();
+    let mut used = vec![0u64; intents.len()];
+    for (e, &(si, bi, _)) in edges.iter().enumerate() {
+        let room = intents[si]
+            .quantity
+            .0
+            .saturating_sub(used[si])
+            .min(intents[bi].quantity.0.saturating_sub(used[bi]));
+        flows[e] = flows[e].min(room);
+        used[si] += flows[e];
+        used[bi] += flows[e];
+    }
+    let mut parent: Vec<usize> = (0..intents.len()).collect();
+    fn find(p: &mut [usize], mut x: usize) -> usize {
+        while p[x] != x {
+            p[x] = p[p[x]];
+            x = p[x];
+        }
+        x
+    }
+    for (e, &(si, bi, _)) in edges.iter().enumerate() {
+        if flows[e] > 0 {
+            let (a, b) = (find(&mut parent, si), find(&mut parent, bi));
+            parent[a] = b;
+        }
+    }
+    let mut sum = vec![0.0; intents.len()];
+    let mut count = vec![0usize; intents.len()];
+    for (k, d) in duals.iter().enumerate().take(intents.len()) {
+        let root = find(&mut parent, k);
+        sum[root] += -d;
+        count[root] += 1;
+    }
+    let prices = (0..intents.len())
+        .map(|k| {
+            let root = find(&mut parent, k);
+            sum[root] / count[root] as f64
+        })
+        .collect();
+    (flows, used, prices)
 }
 
 #[cfg(test)]

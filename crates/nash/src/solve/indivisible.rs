@@ -340,50 +340,9 @@ fn solve_and_price(
     }
     let sol = problem.lp.solve_bounded(&lower, &upper, limits)?;
 
-    // Round edge flows to micro-units, never above either side's quantity.
-    let mut flows: Vec<u64> = sol.x[..edges.len()]
-        .iter()
-        .map(|&x| (x * MICRO as f64).round().max(0.0) as u64)
-        .collect();
-    let mut used = vec![0u64; intents.len()];
-    for (e, &(si, bi, _)) in edges.iter().enumerate() {
-        let room = intents[si]
-            .quantity
-            .0
-            .saturating_sub(used[si])
-            .min(intents[bi].quantity.0.saturating_sub(used[bi]));
-        flows[e] = flows[e].min(room);
-        used[si] += flows[e];
-        used[bi] += flows[e];
-    }
-    // One dual price per connected part of the trade graph (union–find over intents).
-    let mut parent: Vec<usize> = (0..intents.len()).collect();
-    fn find(p: &mut [usize], mut x: usize) -> usize {
-        while p[x] != x {
-            p[x] = p[p[x]];
-            x = p[x];
-        }
-        x
-    }
-    for (e, &(si, bi, _)) in edges.iter().enumerate() {
-        if flows[e] > 0 {
-            let (a, b) = (find(&mut parent, si), find(&mut parent, bi));
-            parent[a] = b;
-        }
-    }
-    let mut sum = vec![0.0; intents.len()];
-    let mut count = vec![0usize; intents.len()];
-    for k in 0..intents.len() {
-        let root = find(&mut parent, k);
-        sum[root] += -sol.duals[k];
-        count[root] += 1;
-    }
-    let dual_price: Vec<f64> = (0..intents.len())
-        .map(|k| {
-            let root = find(&mut parent, k);
-            (sum[root] / count[root] as f64).max(0.0)
-        })
-        .collect();
+    let (flows, used, part_price) =
+        crate::solve::clearing::flows_and_part_prices(intents, edges, &sol.x, &sol.duals);
+    let dual_price: Vec<f64> = part_price.iter().map(|p| p.max(0.0)).collect();
     let mut prices: Vec<Price> = dual_price
         .iter()
         .map(|&p| Price::from_f64_rounded(p))
