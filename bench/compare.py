@@ -4,6 +4,7 @@ checks that their answers agree with ours (from `pin-nash-bench solve`), and pri
 
 References (pinned in bench/requirements.txt, installed by bench/setup.sh):
   three-party, triangle  HiGHS (highspy) on the identical clearing LPs; only Highs.run() is timed
+  triangle-indivisible   HiGHS (highspy) branch and cut on the identical welfare MILPs (Highs.run())
   zero-sum               scipy.optimize.linprog(method="highs") on the same LP formulation as ours
   bimatrix               quantecon lemke_howson (numba; JIT warmed up first, not timed; with
                          capping = our lh_max_pivots, the same restart-over-labels heuristic) and,
@@ -124,6 +125,48 @@ def solve_highs(inst, reps):
             total += time.perf_counter() - t0
             if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
                 raise RuntimeError(f"HiGHS: {h.modelStatusToString(h.getModelStatus())}")
+            objective += h.getInfo().objective_function_value
+        times.append(total)
+    return {"times_s": times, "welfare": -objective}
+
+
+def solve_highs_milp(inst, reps):
+    """HiGHS branch and cut on the identical welfare MILPs: integer columns kInteger, columns
+    with a semicontinuous lower bound kSemiContinuous / kSemiInteger (0 or within [ℓ, u]).
+    Gaps set to 1e-9 relative (as our pruning), so both search to optimality."""
+    import highspy
+
+    models = []
+    for m in inst["milps"]:
+        lp = highs_lp(m["lp"])
+        lower = np.zeros(m["lp"]["n"])
+        types = []
+        for j, (integral, on) in enumerate(zip(m["integer"], m["on_lower"])):
+            if on > 0:
+                lower[j] = on
+                types.append(highspy.HighsVarType.kSemiInteger if integral
+                             else highspy.HighsVarType.kSemiContinuous)
+            else:
+                types.append(highspy.HighsVarType.kInteger if integral
+                             else highspy.HighsVarType.kContinuous)
+        lp.col_lower_ = lower
+        lp.integrality_ = types
+        models.append(lp)
+    times, objective = [], None
+    for _ in range(reps):
+        total, objective = 0.0, 0.0
+        for lp in models:
+            h = highspy.Highs()
+            h.setOptionValue("output_flag", False)
+            h.setOptionValue("log_to_console", False)
+            h.setOptionValue("mip_rel_gap", 1e-9)
+            h.setOptionValue("mip_abs_gap", 1e-9)
+            h.passModel(lp)
+            t0 = time.perf_counter()
+            h.run()
+            total += time.perf_counter() - t0
+            if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+                raise RuntimeError(f"HiGHS MILP: {h.modelStatusToString(h.getModelStatus())}")
             objective += h.getInfo().objective_function_value
         times.append(total)
     return {"times_s": times, "welfare": -objective}
@@ -259,7 +302,7 @@ def main():
     for p in files:
         with open(p) as f:
             classes.add(json.load(f).get("class"))
-    if classes & {"three-party", "triangle"}:
+    if classes & {"three-party", "triangle", "triangle-indivisible"}:
         warm_up_highs()
     if "zero-sum" in classes:
         warm_up_linprog()
@@ -290,6 +333,8 @@ def main():
         refs = []
         if "lps" in inst:
             refs = [("HiGHS", lambda: solve_highs(inst, args.reps))]
+        elif "milps" in inst:
+            refs = [("HiGHS-MILP", lambda: solve_highs_milp(inst, args.reps))]
         elif cls == "zero-sum":
             refs = [("scipy-highs", lambda: solve_linprog(inst, args.reps))]
         elif cls == "bimatrix":
@@ -318,6 +363,12 @@ def main():
                 notes.append(f"{name} / {ref}: {e}")
                 continue
             g["theirs"] += theirs["times_s"]
+            if "lp_times_s" in mine:
+                # The same LPs through our dense simplex: its own row, same reference times.
+                sg = group(cls + ":simplex", size, ref)
+                sg["ours"] += mine["lp_times_s"]
+                sg["theirs"] += theirs["times_s"]
+                sg["n"] += 1
             why = []  # failures that put our answer in doubt
             ref_why = []  # the reference's own answer is not within tolerance
             if "welfare" in mine:
@@ -339,7 +390,12 @@ def main():
                     g["dvalue"] = max(g["dvalue"], d)
                     if d > VALUE_RTOL:
                         why.append(f"value {mine['value']} vs {theirs['value']} ({d:.1e} of the range)")
+            if mine.get("node_limit_hit"):
+                why.append("our branch and bound stopped at its node limit")
             g["agree"] += int(not why and not ref_why)
+            if "lp_times_s" in mine:
+                sg["agree"] += int(not why and not ref_why)
+                sg["dvalue"] = g["dvalue"]
             if why:
                 failures.append(f"{name} / {ref}: " + "; ".join(why + ref_why))
             elif ref_why:
@@ -353,14 +409,16 @@ def main():
     load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
     print(f"# {platform.machine()} {os.cpu_count()} cpus, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; "
           f"{args.reps} reps per instance; times per instance (LP classes: sum over resources)")
-    hdr = f"{'class':<17} {'size':>5} {'inst':>4} {'ours p50':>10} {'ours p99':>10} {'reference':<13} {'ref p50':>10} {'ratio':>8} {'agree':>6} {'ε ours':>8} {'ε ref':>8} {'Δvalue':>8}"
+    hdr = f"{'class':<22} {'size':>5} {'inst':>4} {'ours p50':>10} {'ours p99':>10} {'reference':<13} {'ref p50':>10} {'ratio':>8} {'agree':>6} {'ε ours':>8} {'ε ref':>8} {'Δvalue':>8}"
     print(hdr)
     print("-" * len(hdr))
-    order = ["simple-swap", "constrained-swap", "three-party", "triangle", "zero-sum", "bimatrix"]
+    order = ["simple-swap", "constrained-swap", "three-party", "three-party:simplex", "triangle",
+             "triangle:simplex", "triangle-indivisible", "zero-sum", "bimatrix"]
 
     def key(k):
         cls, size, ref = k
-        return (order.index(cls) if cls in order else 99, size, ref)
+        base = cls.split(":")[0]
+        return (order.index(base) if base in order else 99, size, cls, ref)
 
     def ms(t):
         return "-" if math.isnan(t) else f"{t * 1e3:.3f}ms" if t < 1 else f"{t:.2f}s"
@@ -376,10 +434,12 @@ def main():
         eps_t = f"{g['eps_theirs']:.0e}" if game and g["theirs"] else "-"
         dval = f"{g['dvalue']:.0e}" if ref != "-" and cls != "bimatrix" and g["theirs"] else "-"
         agree = f"{g['agree']}/{g['n']}"
-        print(f"{cls:<17} {size:>5} {g['n']:>4} {ms(o50):>10} {ms(o99):>10} {ref:<13} {ms(t50):>10} {ratio:>8} "
+        print(f"{cls:<22} {size:>5} {g['n']:>4} {ms(o50):>10} {ms(o99):>10} {ref:<13} {ms(t50):>10} {ratio:>8} "
               f"{agree:>6} {eps_o:>8} {eps_t:>8} {dval:>8}")
     print("ratio = reference p50 / ours p50 (> 1: ours faster). agree: welfare/value within 1e-6 relative and "
-          "ε ≤ 1e-9 of the payoff range for both answers.")
+          "ε ≤ 1e-9 of the payoff range for both answers.\n"
+          "Markets: ours = our whole clearing (min-cost flow, rounding, prices); ':simplex' rows time our dense "
+          "simplex on the same LPs. triangle-indivisible: ours = our branch and bound on the welfare MILPs.")
     if notes:
         print("\nreference notes (not counted as agreeing; do not fail the run):")
         for n in notes:

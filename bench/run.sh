@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Comparison run: our reference solvers against pinned external ones on identical instances.
 #
-#   bench/run.sh            full run (sizes: markets 4,16,64; zero-sum 10,100,400;
-#                           bimatrix 10,100,200,400)
+#   bench/run.sh            full run (sizes: markets 4,16,64; indivisible markets 4,8,16;
+#                           zero-sum 10,100,400; bimatrix 10,100,200,400)
 #   bench/run.sh --quick    a smoke-sized run (one seed, smaller sizes, 3 reps)
 #
 # Environment: SEEDS (comma list, default 1,2,3), REPS (timed repetitions per instance,
@@ -27,12 +27,14 @@ if [ "$quick" = 1 ]; then
     SEEDS="${SEEDS:-1}"
     REPS="${REPS:-3}"
     market_sizes="4,16"
+    milp_sizes="4"
     zero_sum_sizes="10,100"
     bimatrix_sizes="10,100"
 else
     SEEDS="${SEEDS:-1,2,3}"
     REPS="${REPS:-5}"
     market_sizes="4,16,64"
+    milp_sizes="4,8,16"
     zero_sum_sizes="10,100,400"
     bimatrix_sizes="10,100,200,400"
 fi
@@ -52,6 +54,7 @@ mkdir -p "$OUT/instances"
 echo "== writing instances to $OUT/instances (seeds $SEEDS)" >&2
 "$bin" write --class simple-swap,constrained-swap --sizes 2 --seeds "$SEEDS" --out "$OUT/instances" 2>/dev/null
 "$bin" write --class three-party,triangle --sizes "$market_sizes" --seeds "$SEEDS" --out "$OUT/instances" 2>/dev/null
+"$bin" write --class triangle-indivisible --sizes "$milp_sizes" --seeds "$SEEDS" --out "$OUT/instances" 2>/dev/null
 "$bin" write --class zero-sum --sizes "$zero_sum_sizes" --seeds "$SEEDS" --out "$OUT/instances" 2>/dev/null
 "$bin" write --class bimatrix --sizes "$bimatrix_sizes" --seeds "$SEEDS" --out "$OUT/instances" 2>/dev/null
 

@@ -12,7 +12,8 @@
 //!   "class": "three-party",            // see CLASSES
 //!   "size": 16, "seed": 1,
 //!   "challenge": { ... },             // nash::challenge::Challenge (serde JSON), for our solver
-//!   "lps": [ LP, ... ],               // market classes solved by LP: one per resource
+//!   "lps": [ LP, ... ],               // divisible markets: one per resource
+//!   "milps": [ MILP, ... ],           // triangle-indivisible: one per component needing the MILP
 //!   "game": { "rows": m, "cols": n,   // game classes: payoffs as integers, a[i][j] to the row
 //!             "a": [[..]], "b": [[..]] }  // player, b[i][j] to the column player (zero-sum: b = −a)
 //! }
@@ -20,30 +21,41 @@
 //!        "c": [n costs],               // minimise cᵀx
 //!        "upper": [n bounds],          // 0 ≤ x_j ≤ upper_j; null = +∞
 //!        "rows": [ { "a": [[j, coeff], ...], "rel": "eq" | "le" | "ge", "rhs": b }, ... ] }
+//! MILP = { "lp": LP,
+//!          "integer": [n bools],       // x_j integral
+//!          "on_lower": [n numbers],    // ℓ_j > 0: x_j = 0 or x_j ≥ ℓ_j (semicontinuous)
+//!          "first_extra": k }          // columns k.. are the discrete decisions
 //! ```
 //!
 //! The LPs are [`nash::solve::clearing::clearing_lps`] verbatim: the programs our clearing
-//! solves, whose optimum is −welfare (units × money); the welfare of an instance is
-//! `−Σ objectives`. Floats are written by `serde_json` (shortest round-trip representation), so
-//! a reader gets the identical `f64`s. Swaps have neither LPs nor a game (closed form; no
-//! external reference) and are timed on our side only.
+//! solves (as a min-cost flow), whose optimum is −welfare (units × money); the welfare of an
+//! instance is `−Σ objectives`. The MILPs are [`nash::solve::clearing::clearing_milps`], the first
+//! round of the indivisible clearing. Floats are written by `serde_json` (shortest round-trip
+//! representation), so a reader gets the identical `f64`s. Swaps have neither LPs nor a game
+//! (closed form; no external reference) and are timed on our side only.
 //!
 //! # Result line (`solve`, one JSON object per instance per line)
 //!
-//! `file, class, size, seed, reps, times_s` (seconds per repetition, timing only the solve
-//! call: for LP classes the simplex on the file's LPs, summed over resources) and, by class,
-//! `welfare` and `objectives` (LP classes; `full_times_s` is the whole clearing including
-//! rounding and pricing), `value` (zero-sum, row player's), `row`/`col` (strategies; games) and
-//! `epsilon` (our verifier's relative regret of our strategies).
+//! `file, class, size, seed, reps, times_s` (seconds per repetition) and, by class:
+//! - divisible markets: `times_s` is our whole reference clearing (min-cost flow, rounding and
+//!   prices); `lp_times_s` our dense simplex on the file's LPs, summed over resources;
+//!   `objectives` and `welfare` from that simplex;
+//! - indivisible markets: `times_s` is [`nash::solve::indivisible::solve_welfare_milp`] on the
+//!   file's MILPs (summed), with `objectives`, `welfare`, `nodes` and `node_limit_hit`;
+//!   `full_times_s` the whole clearing (pricing rounds included);
+//! - zero-sum: `value` (row player's), `row`/`col` strategies;
+//! - bimatrix: `row`/`col` and `epsilon` (our verifier's relative regret of our strategies).
 
 use anyhow::{Context, Result, anyhow, bail};
 use nash::challenge::{Challenge, Problem};
 use nash::class::ProblemClass;
 use nash::config::Config;
 use nash::generate::{Difficulty, challenge};
-use nash::solve::clearing::clearing_lps;
+use nash::solve::clearing::{clearing_lps, clearing_milps};
+use nash::solve::indivisible::{WelfareMilp, solve_welfare_milp};
 use nash::solve::lemke_howson::{relative_regret, solve_bimatrix};
 use nash::solve::lp::{LinearProgram, Relation};
+use nash::solve::milp::MilpProblem;
 use nash::solve::reference;
 use nash::solve::zero_sum::solve_zero_sum;
 use serde::{Deserialize, Serialize};
@@ -55,57 +67,60 @@ use std::time::Instant;
 /// The format tag of instance files.
 pub const FORMAT: &str = "pin-nash-bench/1";
 
-/// Class names accepted on the command line and written to files.
-pub const CLASSES: [(&str, ProblemClass); 6] = [
-    ("simple-swap", ProblemClass::SimpleSwap),
-    ("constrained-swap", ProblemClass::ConstrainedSwap),
-    ("three-party", ProblemClass::ThreeParty),
-    ("triangle", ProblemClass::ResourceTriangle),
-    ("zero-sum", ProblemClass::ZeroSumGame),
-    ("bimatrix", ProblemClass::GeneralGame),
+/// A benchmarked kind of instance: a problem class and how a size maps to its difficulty.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BenchClass {
+    /// The name on the command line and in files.
+    pub name: &'static str,
+    /// The problem class.
+    pub class: ProblemClass,
+    /// Markets with lots, minimum fills and bundles (the MILP) rather than divisible ones.
+    pub indivisible: bool,
+}
+
+impl BenchClass {
+    /// The generator difficulty at `size`: [`Difficulty::for_size`], or
+    /// [`Difficulty::indivisible_for_size`] for the indivisible markets. The same as
+    /// `crates/nash/benches/solve.rs`.
+    #[must_use]
+    pub fn difficulty(self, size: usize) -> Difficulty {
+        if self.indivisible {
+            Difficulty::indivisible_for_size(size)
+        } else {
+            Difficulty::for_size(self.class, size)
+        }
+    }
+}
+
+const fn bench_class(name: &'static str, class: ProblemClass, indivisible: bool) -> BenchClass {
+    BenchClass {
+        name,
+        class,
+        indivisible,
+    }
+}
+
+/// Classes accepted on the command line and written to files.
+pub const CLASSES: [BenchClass; 7] = [
+    bench_class("simple-swap", ProblemClass::SimpleSwap, false),
+    bench_class("constrained-swap", ProblemClass::ConstrainedSwap, false),
+    bench_class("three-party", ProblemClass::ThreeParty, false),
+    bench_class("triangle", ProblemClass::ResourceTriangle, false),
+    bench_class("triangle-indivisible", ProblemClass::ResourceTriangle, true),
+    bench_class("zero-sum", ProblemClass::ZeroSumGame, false),
+    bench_class("bimatrix", ProblemClass::GeneralGame, false),
 ];
 
 /// The class with this command-line name.
-pub fn class_named(name: &str) -> Result<ProblemClass> {
+pub fn class_named(name: &str) -> Result<BenchClass> {
     CLASSES
         .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, c)| *c)
+        .find(|c| c.name == name)
+        .copied()
         .ok_or_else(|| {
-            let names: Vec<&str> = CLASSES.iter().map(|(n, _)| *n).collect();
+            let names: Vec<&str> = CLASSES.iter().map(|c| c.name).collect();
             anyhow!("unknown class {name:?} (one of {})", names.join(", "))
         })
-}
-
-fn class_name(class: ProblemClass) -> &'static str {
-    CLASSES
-        .iter()
-        .find(|(_, c)| *c == class)
-        .map_or("?", |(n, _)| *n)
-}
-
-/// The difficulty of size `size`: markets get `size` intents (parties for triangles) over 3
-/// resources at constraint density 60; games `size` actions per player (the row player `size`
-/// or `size + 1`). The same as `crates/nash/benches/solve.rs`.
-#[must_use]
-pub fn difficulty(class: ProblemClass, size: usize) -> Difficulty {
-    if class.is_market() {
-        Difficulty {
-            parties: size,
-            resources: 3,
-            actions: 3,
-            density: 60,
-            indivisible: 0,
-        }
-    } else {
-        Difficulty {
-            parties: 2,
-            resources: 3,
-            actions: size,
-            density: 60,
-            indivisible: 0,
-        }
-    }
 }
 
 /// An LP in the file format.
@@ -192,18 +207,66 @@ impl LpJson {
     }
 }
 
+/// A welfare MILP in the file format.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MilpJson {
+    /// The relaxation.
+    pub lp: LpJson,
+    /// Per variable: must it be integral?
+    pub integer: Vec<bool>,
+    /// Per variable: 0, or `ℓ > 0` meaning the variable is 0 or at least `ℓ` (semicontinuous).
+    pub on_lower: Vec<f64>,
+    /// The first discrete column: our branch and bound starts from all of them at 0.
+    pub first_extra: usize,
+}
+
+impl MilpJson {
+    /// The file form of `milp`.
+    #[must_use]
+    pub fn from_milp(milp: &WelfareMilp) -> Self {
+        Self {
+            lp: LpJson::from_lp(&milp.problem.lp),
+            integer: milp.problem.integer.clone(),
+            on_lower: milp.problem.on_lower.clone(),
+            first_extra: milp.first_extra,
+        }
+    }
+
+    /// The program, rebuilt.
+    pub fn to_milp(&self) -> Result<MilpProblem> {
+        let lp = self.lp.to_lp()?;
+        if self.integer.len() != self.lp.n || self.on_lower.len() != self.lp.n {
+            bail!(
+                "MILP with n = {} has {} integrality flags and {} semicontinuous bounds",
+                self.lp.n,
+                self.integer.len(),
+                self.on_lower.len()
+            );
+        }
+        Ok(MilpProblem {
+            lp,
+            integer: self.integer.clone(),
+            on_lower: self.on_lower.clone(),
+        })
+    }
+}
+
 /// The instance file of `class` at `size` from `seed`, as JSON.
 #[must_use]
-pub fn instance_json(class: ProblemClass, size: usize, seed: u64) -> Value {
-    let ch = challenge(class, seed, &difficulty(class, size));
+pub fn instance_json(class: BenchClass, size: usize, seed: u64) -> Value {
+    let ch = challenge(class.class, seed, &class.difficulty(size));
     let mut out = json!({
         "format": FORMAT,
-        "class": class_name(class),
+        "class": class.name,
         "size": size,
         "seed": seed,
     });
     match &ch.problem {
-        Problem::Market(m) if !class.is_bilateral() => {
+        Problem::Market(m) if class.indivisible => {
+            let milps: Vec<MilpJson> = clearing_milps(m).iter().map(MilpJson::from_milp).collect();
+            out["milps"] = json!(milps);
+        }
+        Problem::Market(m) if !class.class.is_bilateral() => {
             let lps: Vec<LpJson> = clearing_lps(m).iter().map(LpJson::from_lp).collect();
             out["lps"] = json!(lps);
         }
@@ -230,9 +293,9 @@ pub fn instance_json(class: ProblemClass, size: usize, seed: u64) -> Value {
 }
 
 /// Writes `class-size-seed.json` into `dir` (created if missing); returns its path.
-pub fn write_instance(dir: &Path, class: ProblemClass, size: usize, seed: u64) -> Result<PathBuf> {
+pub fn write_instance(dir: &Path, class: BenchClass, size: usize, seed: u64) -> Result<PathBuf> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let path = dir.join(format!("{}-{size}-{seed}.json", class_name(class)));
+    let path = dir.join(format!("{}-{size}-{seed}.json", class.name));
     let text = serde_json::to_string(&instance_json(class, size, seed))?;
     std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
     Ok(path)
@@ -287,20 +350,42 @@ pub fn solve_file(path: &Path, reps: usize) -> Result<Value> {
         "reps": reps.max(1),
     });
     match &ch.problem {
+        Problem::Market(_) if file.get("milps").is_some() => {
+            let milps: Vec<MilpJson> = serde_json::from_value(file["milps"].clone())
+                .with_context(|| format!("{}: milps", path.display()))?;
+            let problems: Vec<(MilpProblem, usize)> = milps
+                .iter()
+                .map(|m| Ok((m.to_milp()?, m.first_extra)))
+                .collect::<Result<_>>()?;
+            let (solutions, times) = timed(reps, || {
+                problems
+                    .iter()
+                    .map(|(p, first)| Ok(solve_welfare_milp(p, *first, limits)?))
+                    .collect::<Result<Vec<_>>>()
+            })?;
+            let (_, full) = timed(reps, || Ok(reference(&ch, &config)?))?;
+            let objectives: Vec<f64> = solutions.iter().map(|s| s.objective).collect();
+            out["objectives"] = json!(objectives);
+            out["welfare"] = json!(-objectives.iter().sum::<f64>());
+            out["nodes"] = json!(solutions.iter().map(|s| s.nodes).sum::<usize>());
+            out["node_limit_hit"] = json!(solutions.iter().any(|s| s.node_limit_hit));
+            out["times_s"] = json!(times);
+            out["full_times_s"] = json!(full);
+        }
         Problem::Market(_) if !ch.class.is_bilateral() => {
             let lps: Vec<LpJson> = serde_json::from_value(file["lps"].clone())
                 .with_context(|| format!("{}: lps", path.display()))?;
             let lps: Vec<LinearProgram> = lps.iter().map(LpJson::to_lp).collect::<Result<_>>()?;
-            let (objectives, times) = timed(reps, || {
+            let (objectives, lp_times) = timed(reps, || {
                 lps.iter()
                     .map(|lp| Ok(lp.solve(limits)?.objective))
                     .collect::<Result<Vec<f64>>>()
             })?;
-            let (_, full) = timed(reps, || Ok(reference(&ch, &config)?))?;
+            let (_, times) = timed(reps, || Ok(reference(&ch, &config)?))?;
             out["objectives"] = json!(objectives);
             out["welfare"] = json!(-objectives.iter().sum::<f64>());
             out["times_s"] = json!(times);
-            out["full_times_s"] = json!(full);
+            out["lp_times_s"] = json!(lp_times);
         }
         Problem::Market(_) => {
             let (_, times) = timed(reps, || Ok(reference(&ch, &config)?))?;

@@ -2,17 +2,19 @@
 //! give on the generated challenges directly.
 
 use nash::challenge::Problem;
-use nash::class::ProblemClass;
 use nash::config::Config;
 use nash::generate::challenge;
 use nash::solve::clearing::clearing_lps;
-use nash_bench::{LpJson, difficulty, instance_files, solve_file, write_instance};
+use nash::solve::clearing::clearing_milps;
+use nash::solve::indivisible::solve_welfare_milp;
+use nash_bench::{LpJson, MilpJson, class_named, instance_files, solve_file, write_instance};
 use std::process::Command;
 
 #[test]
 fn lp_json_round_trips_exactly() {
-    for class in [ProblemClass::ThreeParty, ProblemClass::ResourceTriangle] {
-        let ch = challenge(class, 7, &difficulty(class, 16));
+    for name in ["three-party", "triangle"] {
+        let class = class_named(name).expect("known");
+        let ch = challenge(class.class, 7, &class.difficulty(16));
         let Problem::Market(m) = &ch.problem else {
             panic!("market expected")
         };
@@ -31,17 +33,41 @@ fn lp_json_round_trips_exactly() {
 }
 
 #[test]
+fn milp_json_round_trips_exactly() {
+    let class = class_named("triangle-indivisible").expect("known");
+    let ch = challenge(class.class, 5, &class.difficulty(8));
+    let Problem::Market(m) = &ch.problem else {
+        panic!("market expected")
+    };
+    let milps = clearing_milps(m);
+    assert!(!milps.is_empty(), "an indivisible market needs the MILP");
+    let limits = Config::default().solver;
+    for w in &milps {
+        let json = serde_json::to_string(&MilpJson::from_milp(w)).expect("serialises");
+        let back: MilpJson = serde_json::from_str(&json).expect("parses");
+        assert_eq!(back, MilpJson::from_milp(w));
+        let rebuilt = back.to_milp().expect("valid");
+        assert!(rebuilt.integer.iter().any(|&b| b), "some integral column");
+        let a = solve_welfare_milp(&w.problem, w.first_extra, &limits).expect("solves");
+        let b = solve_welfare_milp(&rebuilt, back.first_extra, &limits).expect("solves");
+        assert_eq!(a.objective.to_bits(), b.objective.to_bits());
+    }
+}
+
+#[test]
 fn write_then_solve_agrees_with_direct_solves() {
     let dir = tempfile::tempdir().expect("tempdir");
     let cases = [
-        (ProblemClass::SimpleSwap, 2),
-        (ProblemClass::ConstrainedSwap, 2),
-        (ProblemClass::ThreeParty, 4),
-        (ProblemClass::ResourceTriangle, 8),
-        (ProblemClass::ZeroSumGame, 5),
-        (ProblemClass::GeneralGame, 6),
+        ("simple-swap", 2),
+        ("constrained-swap", 2),
+        ("three-party", 4),
+        ("triangle", 8),
+        ("triangle-indivisible", 6),
+        ("zero-sum", 5),
+        ("bimatrix", 6),
     ];
-    for (class, size) in cases {
+    for (name, size) in cases {
+        let class = class_named(name).expect("known");
         write_instance(dir.path(), class, size, 3).expect("writes");
     }
     let files = instance_files(dir.path()).expect("lists");
@@ -50,10 +76,25 @@ fn write_then_solve_agrees_with_direct_solves() {
     for path in files {
         let r = solve_file(&path, 2).expect("solves");
         assert_eq!(r["times_s"].as_array().map(Vec::len), Some(2), "{r}");
-        let class = nash_bench::class_named(r["class"].as_str().expect("class")).expect("known");
+        let bench = class_named(r["class"].as_str().expect("class")).expect("known");
         let size = r["size"].as_u64().expect("size") as usize;
-        let ch = challenge(class, 3, &difficulty(class, size));
+        let class = bench.class;
+        let ch = challenge(class, 3, &bench.difficulty(size));
         match &ch.problem {
+            Problem::Market(m) if bench.indivisible => {
+                let milps = clearing_milps(m);
+                assert!(!milps.is_empty(), "{}: no MILP component", path.display());
+                let direct: f64 = milps
+                    .iter()
+                    .map(|w| {
+                        solve_welfare_milp(&w.problem, w.first_extra, &config.solver)
+                            .expect("solves")
+                            .objective
+                    })
+                    .sum();
+                assert_eq!(r["welfare"].as_f64(), Some(-direct), "{}", path.display());
+                assert!(r["nodes"].as_u64().expect("nodes") >= 1);
+            }
             Problem::Market(m) if !class.is_bilateral() => {
                 let direct: f64 = clearing_lps(m)
                     .iter()
@@ -121,6 +162,6 @@ fn the_binary_writes_and_solves() {
 
 #[test]
 fn unknown_classes_are_refused_by_name() {
-    let err = nash_bench::class_named("poker").expect_err("unknown");
+    let err = class_named("poker").expect_err("unknown");
     assert!(err.to_string().contains("three-party"), "{err}");
 }

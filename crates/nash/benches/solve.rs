@@ -1,7 +1,7 @@
 //! Solve and verify times per class and size, measured separately so that "verification is at
 //! least 10× cheaper than solving" can be read off the report (`cargo bench -p pin-nash`).
 //!
-//! Instances come from [`nash::generate::challenge`] with the same difficulty per size as the
+//! Instances come from [`nash::generate::challenge`] at [`Difficulty::for_size`], as in the
 //! `pin-nash-bench` comparison harness (`crates/nash-bench`): markets get `parties` intents over
 //! 3 resources at constraint density 60; games get `size` actions per player (the row player
 //! gets `size` or `size + 1`). Market answers are verified without a reference (the cost of
@@ -24,23 +24,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 fn difficulty(class: ProblemClass, size: usize) -> Difficulty {
-    if class.is_market() {
-        Difficulty {
-            parties: size,
-            resources: 3,
-            actions: 3,
-            density: 60,
-            indivisible: 0,
-        }
-    } else {
-        Difficulty {
-            parties: 2,
-            resources: 3,
-            actions: size,
-            density: 60,
-            indivisible: 0,
-        }
-    }
+    Difficulty::for_size(class, size)
 }
 
 fn class_group(c: &mut Criterion, name: &str, class: ProblemClass, sizes: &[usize]) {
@@ -134,16 +118,7 @@ fn benches(c: &mut Criterion) {
     // Markets with lots, minimum fills and bundles (the MILP): `size` parties.
     let lots: Vec<(usize, Difficulty)> = [4, 16]
         .iter()
-        .map(|&n| {
-            (
-                n,
-                Difficulty {
-                    parties: n,
-                    resources: 4,
-                    ..Difficulty::indivisible()
-                },
-            )
-        })
+        .map(|&n| (n, Difficulty::indivisible_for_size(n)))
         .collect();
     group_of(
         c,

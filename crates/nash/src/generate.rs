@@ -114,6 +114,26 @@ impl Difficulty {
         }
     }
 
+    /// The benchmark difficulty of `class` at `size`: markets get `size` intents (parties for
+    /// triangles) over 3 resources at constraint density 60; bimatrix and zero-sum games `size`
+    /// actions per player (the row player `size` or `size + 1`). Both `cargo bench -p pin-nash`
+    /// and the `bench/` comparison size their instances with it.
+    #[must_use]
+    pub fn for_size(class: ProblemClass, size: usize) -> Self {
+        let (parties, actions) = if class.is_market() {
+            (size, 3)
+        } else {
+            (2, size)
+        };
+        Self {
+            parties,
+            resources: 3,
+            actions,
+            density: 60,
+            indivisible: 0,
+        }
+    }
+
     /// Multi-party markets with lots, minimum fills and bundles: instances for the MILP.
     #[must_use]
     pub fn indivisible() -> Self {
@@ -123,6 +143,17 @@ impl Difficulty {
             actions: 3,
             density: 30,
             indivisible: 30,
+        }
+    }
+
+    /// The benchmark difficulty of indivisible markets (the MILP) at `size` parties: as
+    /// [`Difficulty::indivisible`] over 4 resources.
+    #[must_use]
+    pub fn indivisible_for_size(size: usize) -> Self {
+        Self {
+            parties: size,
+            resources: 4,
+            ..Self::indivisible()
         }
     }
 }

@@ -771,17 +771,11 @@ pub fn verify_bimatrix(g: &BimatrixGame, p: &StrategyProfile, config: &Config) -
     .grade(config)
 }
 
-/// Verifies strategies for a three-player game: gap = ε (largest regret over the payoff range).
+/// Each player's regret against the others' mixtures in `s` (one strategy per player, lengths
+/// already checked), and ε: the largest regret over the largest payoff range. The three-player
+/// solver accepts a candidate by this same function, so what it returns verifies with the same ε.
 #[must_use]
-pub fn verify_three_player(g: &ThreePlayerGame, p: &StrategyProfile, config: &Config) -> Verdict {
-    let class = ProblemClass::GeneralGame;
-    if let Err(e) = g.validate() {
-        return Verdict::failed(class, Violation::InvalidChallenge { error: e });
-    }
-    if let Some(v) = malformed_or(class, p, &g.actions, config) {
-        return v;
-    }
-    let s = &p.strategies;
+pub fn three_player_regrets(g: &ThreePlayerGame, s: &[Vec<f64>]) -> (Vec<f64>, f64) {
     let mut regrets = Vec::with_capacity(3);
     for player in 0..3 {
         // Payoffs are taken relative to the player's smallest one (an exact integer difference;
@@ -812,6 +806,20 @@ pub fn verify_three_player(g: &ThreePlayerGame, p: &StrategyProfile, config: &Co
         .map(|t| payoff_range(t))
         .fold(1.0, f64::max);
     let eps = regrets.iter().copied().fold(0.0, f64::max) / scale;
+    (regrets, eps)
+}
+
+/// Verifies strategies for a three-player game: gap = ε (largest regret over the payoff range).
+#[must_use]
+pub fn verify_three_player(g: &ThreePlayerGame, p: &StrategyProfile, config: &Config) -> Verdict {
+    let class = ProblemClass::GeneralGame;
+    if let Err(e) = g.validate() {
+        return Verdict::failed(class, Violation::InvalidChallenge { error: e });
+    }
+    if let Some(v) = malformed_or(class, p, &g.actions, config) {
+        return v;
+    }
+    let (regrets, eps) = three_player_regrets(g, &p.strategies);
     Verdict {
         class,
         violations: Vec::new(),

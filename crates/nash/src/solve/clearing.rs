@@ -34,7 +34,7 @@ use crate::error::SolveError;
 use crate::intent::Intent;
 use crate::settlement::{Fill, PostedPrice, Settlement};
 use crate::solve::flow::clear_divisible;
-use crate::solve::indivisible::{MilpStats, clear_component};
+use crate::solve::indivisible::{MilpStats, WelfareMilp, clear_component, welfare_milp};
 use crate::solve::lp::{LinearProgram, Relation};
 use crate::solve::swap::trade_slot;
 use crate::units::{BundleId, ChallengeId, MICRO, Price, Quantity, ResourceKind};
@@ -177,6 +177,29 @@ pub fn clearing_lps(market: &MarketInstance) -> Vec<LinearProgram> {
     by_resource(market)
         .iter()
         .map(|intents| resource_lp(intents).0)
+        .collect()
+}
+
+/// The welfare MILPs that [`solve_clearing`] solves first, one per component of resources
+/// (joined by bundles) that holds an indivisible intent, in ascending order of the component's
+/// least resource, exactly as built there (no validation; for benchmarking against external
+/// MILP solvers). The optimum is −welfare in units × money; solve one as the clearing does with
+/// [`super::indivisible::solve_welfare_milp`].
+#[must_use]
+pub fn clearing_milps(market: &MarketInstance) -> Vec<WelfareMilp> {
+    let resources: BTreeSet<ResourceKind> = market.intents.iter().map(|i| i.resource).collect();
+    let (components, needs_milp) = components(market, &resources);
+    components
+        .into_iter()
+        .filter(|(root, _)| needs_milp.contains(root))
+        .map(|(_, members)| {
+            let intents: Vec<&Intent> = market
+                .intents
+                .iter()
+                .filter(|i| members.contains(&i.resource))
+                .collect();
+            welfare_milp(&intents)
+        })
         .collect()
 }
 

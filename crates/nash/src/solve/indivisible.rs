@@ -34,7 +34,7 @@ use crate::error::SolveError;
 use crate::intent::Intent;
 use crate::settlement::{Fill, PostedPrice, Settlement};
 use crate::solve::lp::{LinearProgram, Relation};
-use crate::solve::milp::{MilpProblem, solve_milp};
+use crate::solve::milp::{MilpProblem, MilpSolution, solve_milp};
 use crate::solve::swap::trade_slot;
 use crate::units::{BundleId, MICRO, Money, Price, Quantity};
 use std::collections::BTreeMap;
@@ -77,13 +77,20 @@ enum Link {
     Leg { col: usize },
 }
 
-/// Clears one component: `intents` are all intents of a set of resources closed under bundles.
-pub(crate) fn clear_component(
-    intents: &[&Intent],
-    limits: &SolverLimits,
-    out: &mut Settlement,
-    stats: &mut MilpStats,
-) -> Result<(), SolveError> {
+/// The welfare MILP of one component and how its columns map back to the intents.
+pub struct WelfareMilp {
+    /// The program: minimise −welfare (units × money).
+    pub problem: MilpProblem,
+    /// Compatible (supplier index, buyer index, slot) edges; column `e` is edge `e`'s flow.
+    edges: Vec<(usize, usize, u32)>,
+    /// Each intent's discrete decision.
+    links: Vec<Link>,
+    /// The first discrete column (bundles, then own decisions, up to the last column).
+    pub first_extra: usize,
+}
+
+/// Builds the welfare MILP of one component (see the module doc for its rows and columns).
+pub(crate) fn welfare_milp(intents: &[&Intent]) -> WelfareMilp {
     // Edges: (supplier index, buyer index, slot).
     let mut edges = Vec::new();
     for (si, s) in intents
@@ -194,11 +201,53 @@ pub(crate) fn clear_component(
         lp.add_row(row, Relation::Eq, 0.0);
     }
 
-    let mut problem = MilpProblem {
-        lp,
-        integer,
-        on_lower,
-    };
+    WelfareMilp {
+        problem: MilpProblem {
+            lp,
+            integer,
+            on_lower,
+        },
+        edges,
+        links,
+        first_extra,
+    }
+}
+
+/// Solves a welfare MILP as the clearing does: branch and bound from the incumbent "every
+/// discrete decision (columns `first_extra..`) off", which the divisible intents' LP gives.
+///
+/// # Errors
+/// What [`solve_milp`] or the starting LP report.
+pub fn solve_welfare_milp(
+    problem: &MilpProblem,
+    first_extra: usize,
+    limits: &SolverLimits,
+) -> Result<MilpSolution, SolveError> {
+    let n = problem.lp.num_vars();
+    let lower = vec![0.0; n];
+    let mut upper: Vec<f64> = (0..n).map(|j| problem.lp.upper(j)).collect();
+    for u in upper.iter_mut().skip(first_extra) {
+        *u = 0.0;
+    }
+    let start = problem.lp.solve_bounded(&lower, &upper, limits)?;
+    solve_milp(problem, Some((start.x, start.objective)), limits)
+}
+
+/// Clears one component: `intents` are all intents of a set of resources closed under bundles.
+pub(crate) fn clear_component(
+    intents: &[&Intent],
+    limits: &SolverLimits,
+    out: &mut Settlement,
+    stats: &mut MilpStats,
+) -> Result<(), SolveError> {
+    let WelfareMilp {
+        mut problem,
+        edges,
+        links,
+        first_extra,
+        ..
+    } = welfare_milp(intents);
+    let n = problem.lp.num_vars();
     stats.components += 1;
     // Linear per-intent prices cannot always support a welfare optimum with indivisible
     // decisions (a seller's minimum fill can make a bundle that pays less than the seller's
@@ -311,14 +360,7 @@ fn solve_and_price(
     stats: &mut MilpStats,
 ) -> Result<Priced, SolveError> {
     let n = problem.lp.num_vars();
-    // Start: every discrete decision off (what the divisible intents trade among themselves).
-    let lower = vec![0.0; n];
-    let mut upper: Vec<f64> = (0..n).map(|j| problem.lp.upper(j)).collect();
-    for u in &mut upper[first_extra..] {
-        *u = 0.0;
-    }
-    let start = problem.lp.solve_bounded(&lower, &upper, limits)?;
-    let best = solve_milp(problem, Some((start.x, start.objective)), limits)?;
+    let best = solve_welfare_milp(problem, first_extra, limits)?;
     stats.nodes += best.nodes;
     stats.node_limit_hit |= best.node_limit_hit;
     stats.failed_nodes += best.failed_nodes;

@@ -29,7 +29,7 @@
 //!
 //! Newton is a local method, so unlike the exact feasibility programs of two-player PNS a root
 //! can be missed; another support triple usually carries an equilibrium that is found. If the
-//! whole search ends empty, it runs once more with [`RETRY_STARTS`] starts for every support
+//! whole search ends empty, it runs once more with `RETRY_STARTS` starts for every support
 //! triple (in a sweep of 20 000 small random games, one needed this). When that ends empty too,
 //! or `three_player_max_supports` is reached (both passes count), the solver reports
 //! [`SolveError::NoEquilibriumFound`]. Everything is deterministic: the only randomness is a
@@ -679,37 +679,8 @@ fn unit_regret(game: &Game, s: &[Vec<usize>; 3], strategies: &[Vec<f64>; 3]) -> 
     worst
 }
 
-/// Largest regret over the largest payoff range, in the verifier's arithmetic and order (so
-/// an accepted answer verifies with the same ε).
+/// Largest regret over the largest payoff range, by the verifier's own function (so an
+/// accepted answer verifies with the same ε).
 fn epsilon(g: &ThreePlayerGame, s: &[Vec<f64>; 3]) -> f64 {
-    let mut worst: f64 = 0.0;
-    for player in 0..3 {
-        let lo = g.payoffs[player].iter().copied().min().unwrap_or(0);
-        let mut by_action = vec![0.0; g.actions[player]];
-        for a0 in 0..g.actions[0] {
-            for a1 in 0..g.actions[1] {
-                for a2 in 0..g.actions[2] {
-                    let a = [a0, a1, a2];
-                    let others: f64 = (0..3)
-                        .filter(|&q| q != player)
-                        .map(|q| s[q][a[q]])
-                        .product();
-                    by_action[a[player]] += others * (g.at(player, a) - lo) as f64;
-                }
-            }
-        }
-        let u: f64 = by_action.iter().zip(&s[player]).map(|(v, q)| v * q).sum();
-        let best = by_action.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        worst = worst.max((best - u).max(0.0));
-    }
-    let scale = g
-        .payoffs
-        .iter()
-        .map(|t| {
-            let lo = t.iter().copied().min().unwrap_or(0);
-            let hi = t.iter().copied().max().unwrap_or(0);
-            ((hi - lo) as f64).max(1.0)
-        })
-        .fold(1.0, f64::max);
-    worst / scale
+    crate::verify::three_player_regrets(g, s).1
 }
