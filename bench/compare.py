@@ -413,7 +413,7 @@ def main():
     print(hdr)
     print("-" * len(hdr))
     order = ["simple-swap", "constrained-swap", "three-party", "three-party:simplex", "triangle",
-             "triangle:simplex", "triangle-indivisible", "zero-sum", "bimatrix"]
+             "triangle:simplex", "triangle-indivisible", "zero-sum", "bimatrix", "three-player", "coalition"]
 
     def key(k):
         cls, size, ref = k

@@ -2,7 +2,8 @@
 # Comparison run: our reference solvers against pinned external ones on identical instances.
 #
 #   bench/run.sh            full run (sizes: markets 4,16,64; indivisible markets 4,8,16;
-#                           zero-sum 10,100,400; bimatrix 10,100,200,400)
+#                           zero-sum 10,100,400; bimatrix 10,100,200,400; ours only, 20 seeds:
+#                           three-player 4,8,16 actions, coalition 8,12,16 players)
 #   bench/run.sh --quick    a smoke-sized run (one seed, smaller sizes, 3 reps)
 #
 # Environment: SEEDS (comma list, default 1,2,3), REPS (timed repetitions per instance,
@@ -28,6 +29,7 @@ if [ "$quick" = 1 ]; then
     REPS="${REPS:-3}"
     market_sizes="4,16"
     milp_sizes="4"
+    game_seeds="1,2"
     zero_sum_sizes="10,100"
     bimatrix_sizes="10,100"
 else
@@ -35,6 +37,7 @@ else
     REPS="${REPS:-5}"
     market_sizes="4,16,64"
     milp_sizes="4,8,16"
+    game_seeds="1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20"
     zero_sum_sizes="10,100,400"
     bimatrix_sizes="10,100,200,400"
 fi
@@ -57,6 +60,9 @@ echo "== writing instances to $OUT/instances (seeds $SEEDS)" >&2
 "$bin" write --class triangle-indivisible --sizes "$milp_sizes" --seeds "$SEEDS" --out "$OUT/instances" 2>/dev/null
 "$bin" write --class zero-sum --sizes "$zero_sum_sizes" --seeds "$SEEDS" --out "$OUT/instances" 2>/dev/null
 "$bin" write --class bimatrix --sizes "$bimatrix_sizes" --seeds "$SEEDS" --out "$OUT/instances" 2>/dev/null
+# No external reference for these (ours only); more seeds, for a p99 over many instances.
+"$bin" write --class three-player --sizes 4,8,16 --seeds "$game_seeds" --out "$OUT/instances" 2>/dev/null
+"$bin" write --class coalition --sizes 8,12,16 --seeds "$game_seeds" --out "$OUT/instances" 2>/dev/null
 
 echo "== ours: $bin solve ($REPS reps)" >&2
 "$bin" solve --reps "$REPS" "$OUT/instances" > "$OUT/ours.jsonl"

@@ -44,7 +44,8 @@
 //!   file's MILPs (summed), with `objectives`, `welfare`, `nodes` and `node_limit_hit`;
 //!   `full_times_s` the whole clearing (pricing rounds included);
 //! - zero-sum: `value` (row player's), `row`/`col` strategies;
-//! - bimatrix: `row`/`col` and `epsilon` (our verifier's relative regret of our strategies).
+//! - bimatrix: `row`/`col` and `epsilon` (our verifier's relative regret of our strategies);
+//! - three-player and coalition games: `times_s` only (our reference solve; no external one).
 
 use anyhow::{Context, Result, anyhow, bail};
 use nash::challenge::{Challenge, Problem};
@@ -67,6 +68,19 @@ use std::time::Instant;
 /// The format tag of instance files.
 pub const FORMAT: &str = "pin-nash-bench/1";
 
+/// How a benchmark size maps to a generator difficulty.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sizing {
+    /// [`Difficulty::for_size`].
+    Standard,
+    /// [`Difficulty::indivisible_for_size`]: markets with lots, minimum fills and bundles.
+    Indivisible,
+    /// [`Difficulty::three_player_for_size`].
+    ThreePlayer,
+    /// [`Difficulty::coalition_for_size`].
+    Coalition,
+}
+
 /// A benchmarked kind of instance: a problem class and how a size maps to its difficulty.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BenchClass {
@@ -74,41 +88,58 @@ pub struct BenchClass {
     pub name: &'static str,
     /// The problem class.
     pub class: ProblemClass,
-    /// Markets with lots, minimum fills and bundles (the MILP) rather than divisible ones.
-    pub indivisible: bool,
+    /// How its size maps to a difficulty.
+    pub sizing: Sizing,
 }
 
 impl BenchClass {
-    /// The generator difficulty at `size`: [`Difficulty::for_size`], or
-    /// [`Difficulty::indivisible_for_size`] for the indivisible markets. The same as
-    /// `crates/nash/benches/solve.rs`.
+    /// The generator difficulty at `size`, the same as `crates/nash/benches/solve.rs` uses.
     #[must_use]
     pub fn difficulty(self, size: usize) -> Difficulty {
-        if self.indivisible {
-            Difficulty::indivisible_for_size(size)
-        } else {
-            Difficulty::for_size(self.class, size)
+        match self.sizing {
+            Sizing::Standard => Difficulty::for_size(self.class, size),
+            Sizing::Indivisible => Difficulty::indivisible_for_size(size),
+            Sizing::ThreePlayer => Difficulty::three_player_for_size(size),
+            Sizing::Coalition => Difficulty::coalition_for_size(size),
         }
     }
 }
 
-const fn bench_class(name: &'static str, class: ProblemClass, indivisible: bool) -> BenchClass {
+const fn bench_class(name: &'static str, class: ProblemClass, sizing: Sizing) -> BenchClass {
     BenchClass {
         name,
         class,
-        indivisible,
+        sizing,
     }
 }
 
 /// Classes accepted on the command line and written to files.
-pub const CLASSES: [BenchClass; 7] = [
-    bench_class("simple-swap", ProblemClass::SimpleSwap, false),
-    bench_class("constrained-swap", ProblemClass::ConstrainedSwap, false),
-    bench_class("three-party", ProblemClass::ThreeParty, false),
-    bench_class("triangle", ProblemClass::ResourceTriangle, false),
-    bench_class("triangle-indivisible", ProblemClass::ResourceTriangle, true),
-    bench_class("zero-sum", ProblemClass::ZeroSumGame, false),
-    bench_class("bimatrix", ProblemClass::GeneralGame, false),
+pub const CLASSES: [BenchClass; 9] = [
+    bench_class("simple-swap", ProblemClass::SimpleSwap, Sizing::Standard),
+    bench_class(
+        "constrained-swap",
+        ProblemClass::ConstrainedSwap,
+        Sizing::Standard,
+    ),
+    bench_class("three-party", ProblemClass::ThreeParty, Sizing::Standard),
+    bench_class("triangle", ProblemClass::ResourceTriangle, Sizing::Standard),
+    bench_class(
+        "triangle-indivisible",
+        ProblemClass::ResourceTriangle,
+        Sizing::Indivisible,
+    ),
+    bench_class("zero-sum", ProblemClass::ZeroSumGame, Sizing::Standard),
+    bench_class("bimatrix", ProblemClass::GeneralGame, Sizing::Standard),
+    bench_class(
+        "three-player",
+        ProblemClass::GeneralGame,
+        Sizing::ThreePlayer,
+    ),
+    bench_class(
+        "coalition",
+        ProblemClass::CoalitionFormation,
+        Sizing::Coalition,
+    ),
 ];
 
 /// The class with this command-line name.
@@ -262,7 +293,7 @@ pub fn instance_json(class: BenchClass, size: usize, seed: u64) -> Value {
         "seed": seed,
     });
     match &ch.problem {
-        Problem::Market(m) if class.indivisible => {
+        Problem::Market(m) if class.sizing == Sizing::Indivisible => {
             let milps: Vec<MilpJson> = clearing_milps(m).iter().map(MilpJson::from_milp).collect();
             out["milps"] = json!(milps);
         }
@@ -398,6 +429,11 @@ pub fn solve_file(path: &Path, reps: usize) -> Result<Value> {
             out["col"] = json!(s.col);
             out["times_s"] = json!(times);
         }
+        Problem::ThreePlayer(_) | Problem::Coalition(_) => {
+            // No external reference: timed on our side only.
+            let (_, times) = timed(reps, || Ok(reference(&ch, &config)?))?;
+            out["times_s"] = json!(times);
+        }
         Problem::Bimatrix(g) => {
             let (s, times) = timed(reps, || Ok(solve_bimatrix(g, limits)?))?;
             out["epsilon"] = json!(relative_regret(g, &s.row, &s.col));
@@ -405,11 +441,6 @@ pub fn solve_file(path: &Path, reps: usize) -> Result<Value> {
             out["col"] = json!(s.col);
             out["times_s"] = json!(times);
         }
-        _ => bail!(
-            "{}: class {:?} is not benchmarked",
-            path.display(),
-            ch.class
-        ),
     }
     Ok(out)
 }

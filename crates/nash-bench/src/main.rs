@@ -20,7 +20,7 @@ enum Command {
     /// Writes `CLASS-SIZE-SEED.json` for every class × size × seed.
     Write {
         /// Classes, comma-separated: simple-swap, constrained-swap, three-party, triangle,
-        /// triangle-indivisible, zero-sum, bimatrix.
+        /// triangle-indivisible, zero-sum, bimatrix, three-player, coalition.
         #[arg(long, value_delimiter = ',', required = true)]
         class: Vec<String>,
         /// Sizes, comma-separated (intents for markets, actions for games).

@@ -65,6 +65,8 @@ fn write_then_solve_agrees_with_direct_solves() {
         ("triangle-indivisible", 6),
         ("zero-sum", 5),
         ("bimatrix", 6),
+        ("three-player", 3),
+        ("coalition", 6),
     ];
     for (name, size) in cases {
         let class = class_named(name).expect("known");
@@ -81,7 +83,7 @@ fn write_then_solve_agrees_with_direct_solves() {
         let class = bench.class;
         let ch = challenge(class, 3, &bench.difficulty(size));
         match &ch.problem {
-            Problem::Market(m) if bench.indivisible => {
+            Problem::Market(m) if bench.sizing == nash_bench::Sizing::Indivisible => {
                 let milps = clearing_milps(m);
                 assert!(!milps.is_empty(), "{}: no MILP component", path.display());
                 let direct: f64 = milps

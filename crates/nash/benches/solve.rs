@@ -89,30 +89,13 @@ fn benches(c: &mut Criterion) {
     // Three-player games: `size` actions per player.
     let three: Vec<(usize, Difficulty)> = [4, 8, 16]
         .iter()
-        .map(|&n| {
-            (
-                n,
-                Difficulty {
-                    parties: 3,
-                    actions: n,
-                    ..difficulty(ProblemClass::GeneralGame, n)
-                },
-            )
-        })
+        .map(|&n| (n, Difficulty::three_player_for_size(n)))
         .collect();
     group_of(c, "three_player", ProblemClass::GeneralGame, &three);
     // Coalition formation: `size` players (the DP is 3ⁿ).
     let coalition: Vec<(usize, Difficulty)> = [8, 12, 16]
         .iter()
-        .map(|&n| {
-            (
-                n,
-                Difficulty {
-                    parties: n,
-                    ..Difficulty::hard()
-                },
-            )
-        })
+        .map(|&n| (n, Difficulty::coalition_for_size(n)))
         .collect();
     group_of(c, "coalition", ProblemClass::CoalitionFormation, &coalition);
     // Markets with lots, minimum fills and bundles (the MILP): `size` parties.

@@ -146,6 +146,24 @@ impl Difficulty {
         }
     }
 
+    /// The benchmark difficulty of three-player games with `size` actions per player.
+    #[must_use]
+    pub fn three_player_for_size(size: usize) -> Self {
+        Self {
+            parties: 3,
+            ..Self::for_size(ProblemClass::GeneralGame, size)
+        }
+    }
+
+    /// The benchmark difficulty of coalition games of `size` players: as [`Difficulty::hard`].
+    #[must_use]
+    pub fn coalition_for_size(size: usize) -> Self {
+        Self {
+            parties: size,
+            ..Self::hard()
+        }
+    }
+
     /// The benchmark difficulty of indivisible markets (the MILP) at `size` parties: as
     /// [`Difficulty::indivisible`] over 4 resources.
     #[must_use]
