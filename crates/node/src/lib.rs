@@ -5,4 +5,5 @@
 //! missing headers, bad signatures, unknown senders, stale timestamps and replays, each with a
 //! status and a reason.
 
+pub mod http;
 pub mod wire;
