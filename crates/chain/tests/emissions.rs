@@ -226,6 +226,46 @@ async fn unequal_stake_counts_by_weight_not_by_head() {
 }
 
 #[tokio::test]
+async fn support_is_current_stake_and_anyone_finalises_once_it_suffices() {
+    // 20,000 of 40,000 proposed: one half, not final. When the silent validator loses its role,
+    // the same proposal holds 2/3 of what remains and anyone may finalise it.
+    let (env, v) = with_validators(&DeployParams::default(), &[20_000, 10_000, 10_000]).await;
+    advance(&env, DAY + 1).await;
+    let root = keccak256("root/late");
+    let anyone = &env.nodes[6];
+    expect_revert(
+        env.p
+            .claim_emission(anyone, anyone.address(), pin(1), &[])
+            .await,
+        "NoRoot",
+    );
+    env.p.propose_root(&v[0], 0, root).await.expect("propose");
+    let d = expect_revert(
+        env.p.finalise_epoch(anyone, 0, root).await,
+        "QuorumNotReached",
+    );
+    assert_eq!(d.arg("support"), Some(pin(20_000).to_string().as_str()));
+    assert_eq!(d.arg("totalStake"), Some(pin(40_000).to_string().as_str()));
+    env.p
+        .revoke(&env.admin, Role::Validator, v[2].address())
+        .await
+        .expect("revoke");
+    assert_eq!(
+        env.p.root_support(0, root).await.expect("support"),
+        (pin(20_000), pin(30_000))
+    );
+    env.p
+        .finalise_epoch(anyone, 0, root)
+        .await
+        .expect("finalise");
+    assert_eq!(
+        env.p.emission_status().await.expect("status").latest_root,
+        root
+    );
+    expect_revert(env.p.finalise_epoch(anyone, 0, root).await, "EpochNotOpen");
+}
+
+#[tokio::test]
 async fn emissions_stop_at_the_supply_cap() {
     // 30,000 PIN staked by validators; 100,000 per epoch; a 150,000 cap leaves 20,000 for epoch 1.
     let params = DeployParams {
