@@ -18,7 +18,7 @@ const outDir = join(here, "artifacts");
 const check = process.argv.includes("--check");
 
 // The deployable contracts; interfaces are compiled but get no artifact of their own.
-const CONTRACTS = ["PINToken", "StakingManager", "TrainingManager"];
+const CONTRACTS = ["PINToken", "StakingManager", "TrainingManager", "SettlementRegistry", "EpochEmissions"];
 
 export const SETTINGS = {
   optimizer: { enabled: true, runs: 1000 },

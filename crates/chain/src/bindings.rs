@@ -23,6 +23,18 @@ alloy::sol!(
     "../../contracts/artifacts/TrainingManager.json"
 );
 
+alloy::sol!(
+    #[sol(all_derives = false)]
+    SettlementRegistry,
+    "../../contracts/artifacts/SettlementRegistry.json"
+);
+
+alloy::sol!(
+    #[sol(all_derives = false)]
+    EpochEmissions,
+    "../../contracts/artifacts/EpochEmissions.json"
+);
+
 alloy::sol! {
     /// EIP-2612 permit, signed off-chain so staking and funding need no separate approval.
     struct Permit {
@@ -44,4 +56,10 @@ pub mod artifacts {
     /// `contracts/artifacts/TrainingManager.json`.
     pub const TRAINING_MANAGER: &str =
         include_str!("../../../contracts/artifacts/TrainingManager.json");
+    /// `contracts/artifacts/SettlementRegistry.json`.
+    pub const SETTLEMENT_REGISTRY: &str =
+        include_str!("../../../contracts/artifacts/SettlementRegistry.json");
+    /// `contracts/artifacts/EpochEmissions.json`.
+    pub const EPOCH_EMISSIONS: &str =
+        include_str!("../../../contracts/artifacts/EpochEmissions.json");
 }

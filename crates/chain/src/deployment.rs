@@ -23,12 +23,21 @@ pub struct Deployment {
     pub staking: Address,
     /// `TrainingManager`.
     pub training: Address,
+    /// `SettlementRegistry` (zero in records written before it existed).
+    #[serde(default)]
+    pub settlements: Address,
+    /// `EpochEmissions`, holder of the token's minter role (zero in records written before it
+    /// existed).
+    #[serde(default)]
+    pub emissions: Address,
     /// Block of the last deployment transaction.
     pub block: u64,
 }
 
-/// Protocol parameters fixed at deployment (the admin can change the last three later).
+/// Protocol parameters fixed at deployment (the admin can change the minimum stake, unbonding
+/// period and challenge window later; the epoch schedule is immutable).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct DeployParams {
     /// Maximum PIN supply.
     pub supply_cap: Pin,
@@ -38,19 +47,26 @@ pub struct DeployParams {
     pub unbonding_period: u64,
     /// Seconds after a run ends during which its attestations can be challenged.
     pub challenge_window: u64,
+    /// Seconds per emission epoch.
+    pub epoch_length: u64,
+    /// PIN minted per epoch when its Merkle root finalises (less once the cap leaves less room).
+    pub emission_per_epoch: Pin,
 }
 
 const DAY: u64 = 24 * 60 * 60;
 
 impl Default for DeployParams {
     /// The defaults of DESIGN.md: 10,000 PIN minimum stake, 7-day unbonding, 7-day challenge
-    /// window; a one-billion PIN cap.
+    /// window; a one-billion PIN cap. Emissions: daily epochs of 100,000 PIN (a placeholder
+    /// schedule, about 3.65 % of the cap a year).
     fn default() -> Self {
         Self {
             supply_cap: Pin::whole(1_000_000_000),
             minimum_stake: Pin::whole(10_000),
             unbonding_period: 7 * DAY,
             challenge_window: 7 * DAY,
+            epoch_length: DAY,
+            emission_per_epoch: Pin::whole(100_000),
         }
     }
 }

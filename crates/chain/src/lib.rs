@@ -30,8 +30,8 @@ pub use error::{Error, Result};
 pub use ledger::{Ledger, Receipt, TxRequest};
 pub use pin_devchain::{CHAIN_ID as DEV_CHAIN_ID, DEV_MNEMONIC, dev_accounts};
 pub use protocol::{
-    AccountStatus, Claimed, ModelId, Participation, Protocol, Role, RunId, RunInfo, RunStatus,
-    Totals,
+    AccountStatus, Claimed, EmissionStatus, ModelId, Participation, Protocol, Role, RunId, RunInfo,
+    RunStatus, SettlementRecord, SettlementTerm, Totals,
 };
 pub use revert::DecodedRevert;
 pub use rpc::{RpcLedger, RpcOptions};

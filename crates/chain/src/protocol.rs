@@ -14,7 +14,9 @@ use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::{SolCall, SolConstructor, SolEvent, SolStruct, eip712_domain};
 use serde::{Deserialize, Serialize};
 
-use crate::bindings::{PINToken, Permit, StakingManager, TrainingManager};
+use crate::bindings::{
+    EpochEmissions, PINToken, Permit, SettlementRegistry, StakingManager, TrainingManager,
+};
 use crate::deployment::{DeployParams, Deployment};
 use crate::ledger::{Ledger, Receipt, TxRequest};
 use crate::revert;
@@ -243,6 +245,53 @@ pub struct Claimed {
     pub receipt: Receipt,
 }
 
+/// One fill of a published settlement (`SettlementRegistry.Term`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettlementTerm {
+    /// The party.
+    pub party: Address,
+    /// Index of the resource in the challenge.
+    pub resource: u32,
+    /// Quantity in the resource's units: positive received, negative delivered.
+    pub quantity: i128,
+    /// Price per unit, in wei.
+    pub price: u128,
+}
+
+/// A settlement as the registry stores it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SettlementRecord {
+    /// The challenge.
+    pub challenge_id: B256,
+    /// Hash of the full settlement.
+    pub settlement_hash: B256,
+    /// The winning miner.
+    pub winner: Address,
+    /// The validator that published it.
+    pub publisher: Address,
+    /// When it was published (unix seconds).
+    pub published_at: u64,
+    /// The compact terms.
+    pub terms: Vec<SettlementTerm>,
+}
+
+/// Where the epoch emissions stand.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct EmissionStatus {
+    /// The epoch the chain's clock is in.
+    pub current_epoch: u64,
+    /// The next epoch to finalise (the only one taking proposals).
+    pub next_epoch: u64,
+    /// The root claims are checked against (zero before the first finalisation).
+    pub latest_root: B256,
+    /// Every PIN minted by the emission contract.
+    pub emitted: Pin,
+    /// Every PIN paid out by claims.
+    pub claimed: Pin,
+    /// PIN the emission contract holds.
+    pub balance: Pin,
+}
+
 /// The PIN protocol on one ledger.
 #[derive(Debug)]
 pub struct Protocol<L> {
@@ -281,8 +330,9 @@ fn event<E: SolEvent>(receipt: &Receipt, from: Address) -> Result<E> {
 }
 
 impl<L: Ledger> Protocol<L> {
-    /// Deploys the three contracts from `admin`, who receives every admin role, and gives the
-    /// training manager the slasher role it needs for challenges.
+    /// Deploys the contracts from `admin`, who receives every admin role; gives the training
+    /// manager the slasher and locker roles it needs for challenges, and the epoch emission
+    /// contract the token's minter role.
     pub async fn deploy(
         ledger: L,
         admin: &PrivateKeySigner,
@@ -344,8 +394,41 @@ impl<L: Ledger> Protocol<L> {
             role: keccak256("LOCKER_ROLE"),
             account: training,
         };
-        let receipt = ledger
+        ledger
             .send(admin, TxRequest::call(staking, grant.abi_encode()))
+            .await
+            .map_err(decoded)?;
+        let settlements_args =
+            SettlementRegistry::constructorCall { staking_: staking }.abi_encode();
+        let settlements = deployed(
+            ledger
+                .send(
+                    admin,
+                    create(&SettlementRegistry::BYTECODE, settlements_args),
+                )
+                .await
+                .map_err(decoded)?,
+        )?;
+        let emissions_args = EpochEmissions::constructorCall {
+            token_: token,
+            staking_: staking,
+            epochLength_: U256::from(params.epoch_length),
+            emissionPerEpoch_: params.emission_per_epoch.wei(),
+        }
+        .abi_encode();
+        let emissions = deployed(
+            ledger
+                .send(admin, create(&EpochEmissions::BYTECODE, emissions_args))
+                .await
+                .map_err(decoded)?,
+        )?;
+        // The emission contract mints each epoch's emission when its root finalises.
+        let grant = PINToken::grantRoleCall {
+            role: Role::Minter.id(),
+            account: emissions,
+        };
+        let receipt = ledger
+            .send(admin, TxRequest::call(token, grant.abi_encode()))
             .await
             .map_err(decoded)?;
         let chain_id = ledger.chain_id().await?;
@@ -355,6 +438,8 @@ impl<L: Ledger> Protocol<L> {
             token,
             staking,
             training,
+            settlements,
+            emissions,
             block: receipt.block_number,
         };
         Ok(Self { ledger, deployment })
@@ -1030,6 +1115,187 @@ impl<L: Ledger> Protocol<L> {
                     .await?,
             ),
             training_balance: self.balance(d.training).await?,
+        })
+    }
+
+    // ------------------------------------------------------------------------------------
+    // Settlements
+    // ------------------------------------------------------------------------------------
+
+    /// Publishes the settlement of `challenge_id` (staked validators; once per challenge).
+    pub async fn publish_settlement(
+        &self,
+        signer: &PrivateKeySigner,
+        challenge_id: B256,
+        settlement_hash: B256,
+        winner: Address,
+        terms: &[SettlementTerm],
+    ) -> Result<Receipt> {
+        let call = SettlementRegistry::publishCall {
+            challengeId: challenge_id,
+            settlementHash: settlement_hash,
+            winner,
+            terms: terms
+                .iter()
+                .map(|t| SettlementRegistry::Term {
+                    party: t.party,
+                    resource: t.resource,
+                    quantity: t.quantity,
+                    price: t.price,
+                })
+                .collect(),
+        };
+        self.write(signer, self.deployment.settlements, call).await
+    }
+
+    /// The settlement published for `challenge_id`, if any.
+    pub async fn settlement(&self, challenge_id: B256) -> Result<Option<SettlementRecord>> {
+        let registry = self.deployment.settlements;
+        let published = self
+            .read(
+                registry,
+                SettlementRegistry::isPublishedCall {
+                    challengeId: challenge_id,
+                },
+            )
+            .await?;
+        if !published {
+            return Ok(None);
+        }
+        let s = self
+            .read(
+                registry,
+                SettlementRegistry::settlementOfCall {
+                    challengeId: challenge_id,
+                },
+            )
+            .await?;
+        Ok(Some(SettlementRecord {
+            challenge_id,
+            settlement_hash: s.settlementHash,
+            winner: s.winner,
+            publisher: s.publisher,
+            published_at: s.publishedAt.to::<u64>(),
+            terms: s
+                .terms
+                .iter()
+                .map(|t| SettlementTerm {
+                    party: t.party,
+                    resource: t.resource,
+                    quantity: t.quantity,
+                    price: t.price,
+                })
+                .collect(),
+        }))
+    }
+
+    // ------------------------------------------------------------------------------------
+    // Epoch emissions
+    // ------------------------------------------------------------------------------------
+
+    /// Proposes `root` (the Merkle root of the cumulative emission table) for `epoch` (staked
+    /// validators; once per epoch). Finalises the epoch, and mints its emission, if the root's
+    /// proposers now hold 2/3 of the validator stake.
+    pub async fn propose_root(
+        &self,
+        signer: &PrivateKeySigner,
+        epoch: u64,
+        root: B256,
+    ) -> Result<Receipt> {
+        let call = EpochEmissions::proposeCall {
+            epoch: U256::from(epoch),
+            root,
+        };
+        self.write(signer, self.deployment.emissions, call).await
+    }
+
+    /// Finalises `epoch` with an already proposed `root` whose proposers now hold 2/3 of the
+    /// validator stake (anyone).
+    pub async fn finalise_epoch(
+        &self,
+        signer: &PrivateKeySigner,
+        epoch: u64,
+        root: B256,
+    ) -> Result<Receipt> {
+        let call = EpochEmissions::finaliseCall {
+            epoch: U256::from(epoch),
+            root,
+        };
+        self.write(signer, self.deployment.emissions, call).await
+    }
+
+    /// Claims for `account` what it has not yet received of its running total `cumulative`,
+    /// with its Merkle `proof` against the latest root; returns the amount paid.
+    pub async fn claim_emission(
+        &self,
+        signer: &PrivateKeySigner,
+        account: Address,
+        cumulative: Pin,
+        proof: &[B256],
+    ) -> Result<(Pin, Receipt)> {
+        let call = EpochEmissions::claimCall {
+            account,
+            cumulativeAmount: cumulative.wei(),
+            proof: proof.to_vec(),
+        };
+        let receipt = self.write(signer, self.deployment.emissions, call).await?;
+        let claimed: EpochEmissions::Claimed = event(&receipt, self.deployment.emissions)?;
+        Ok((Pin::from_wei(claimed.amount), receipt))
+    }
+
+    /// The finalised root of `epoch` (zero if not finalised) and the PIN its finalisation minted.
+    pub async fn epoch_root(&self, epoch: u64) -> Result<(B256, Pin)> {
+        let e = self.deployment.emissions;
+        let epoch = U256::from(epoch);
+        let root = self.read(e, EpochEmissions::rootOfCall { epoch }).await?;
+        let minted = self
+            .read(e, EpochEmissions::emittedInCall { epoch })
+            .await?;
+        Ok((root, Pin::from_wei(minted)))
+    }
+
+    /// Current stake of the validators that proposed `root` for `epoch`, and the total
+    /// validator stake.
+    pub async fn root_support(&self, epoch: u64, root: B256) -> Result<(Pin, Pin)> {
+        let support = self
+            .read(
+                self.deployment.emissions,
+                EpochEmissions::supportOfCall {
+                    epoch: U256::from(epoch),
+                    root,
+                },
+            )
+            .await?;
+        Ok((
+            Pin::from_wei(support.support),
+            Pin::from_wei(support.totalStake),
+        ))
+    }
+
+    /// The running total `account` has claimed from the emissions.
+    pub async fn emission_claimed(&self, account: Address) -> Result<Pin> {
+        let call = EpochEmissions::claimedOfCall { account };
+        Ok(Pin::from_wei(
+            self.read(self.deployment.emissions, call).await?,
+        ))
+    }
+
+    /// Where the epoch emissions stand.
+    pub async fn emission_status(&self) -> Result<EmissionStatus> {
+        let e = self.deployment.emissions;
+        Ok(EmissionStatus {
+            current_epoch: u64_of(
+                self.read(e, EpochEmissions::currentEpochCall {}).await?,
+                "currentEpoch",
+            )?,
+            next_epoch: u64_of(
+                self.read(e, EpochEmissions::nextEpochCall {}).await?,
+                "nextEpoch",
+            )?,
+            latest_root: self.read(e, EpochEmissions::latestRootCall {}).await?,
+            emitted: Pin::from_wei(self.read(e, EpochEmissions::totalEmittedCall {}).await?),
+            claimed: Pin::from_wei(self.read(e, EpochEmissions::totalClaimedCall {}).await?),
+            balance: self.balance(e).await?,
         })
     }
 }

@@ -73,6 +73,8 @@ fn catalog() -> &'static Catalog {
             artifacts::PIN_TOKEN,
             artifacts::STAKING_MANAGER,
             artifacts::TRAINING_MANAGER,
+            artifacts::SETTLEMENT_REGISTRY,
+            artifacts::EPOCH_EMISSIONS,
         ] {
             // The artifacts are compiled into the binary and checked by the test suite, so a
             // parse failure here is a build defect, not an input error.
@@ -153,7 +155,7 @@ pub fn decode(data: &Bytes) -> Option<DecodedRevert> {
 }
 
 /// Parameter names whose values are PIN amounts in wei.
-const AMOUNT_PARAMS: [&str; 11] = [
+const AMOUNT_PARAMS: [&str; 15] = [
     "amount",
     "stake",
     "minimum",
@@ -165,6 +167,10 @@ const AMOUNT_PARAMS: [&str; 11] = [
     "needed",
     "allowance",
     "cap",
+    "support",
+    "totalStake",
+    "cumulativeAmount",
+    "claimed",
 ];
 
 const RUN_STATUS: [&str; 4] = ["None", "Registered", "Running", "Done"];
@@ -220,6 +226,9 @@ mod tests {
             "StakingBelowMinimum",
             "TrainingNotParticipant",
             "AccessControlUnauthorizedAccount",
+            "AlreadyPublished",
+            "InvalidProof",
+            "QuorumNotReached",
         ] {
             assert!(
                 names.contains(&expected),

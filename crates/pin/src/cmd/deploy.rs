@@ -44,13 +44,14 @@ pub(crate) async fn run(args: Deploy, ctx: &Context) -> Result<Output> {
         minimum_stake: args.minimum_stake,
         unbonding_period: args.unbonding_period.as_secs(),
         challenge_window: args.challenge_window.as_secs(),
+        ..DeployParams::default()
     };
     let protocol = Protocol::deploy(ledger, &signer, &params).await?;
     let d = protocol.deployment();
     d.save(&path)?;
     let human = format!(
-        "deployed on chain {} (admin {})\n  token    {}\n  staking  {}\n  training {}",
-        d.chain_id, d.admin, d.token, d.staking, d.training
+        "deployed on chain {} (admin {})\n  token       {}\n  staking     {}\n  training    {}\n  settlements {}\n  emissions   {}",
+        d.chain_id, d.admin, d.token, d.staking, d.training, d.settlements, d.emissions
     );
     Ok(Output::new(
         human,
