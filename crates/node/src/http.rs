@@ -6,7 +6,9 @@
 //! without reading past the limit), checked, and handed on unchanged; the handler finds the
 //! authenticated sender as a [`Sender`] request extension.
 
-use crate::wire::{Gate, Refusal};
+use crate::directory::Directory;
+use crate::ops::{RefusalLabels, Refusals};
+use crate::wire::{Credentials, Gate, Refusal};
 use alloy::primitives::Address;
 use axum::Json;
 use axum::body::{Body, to_bytes};
@@ -22,20 +24,31 @@ use std::time::{SystemTime, UNIX_EPOCH};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Sender(pub Address);
 
-/// Who a service accepts: registered miners, staked validators, any party, …
-pub type Admission = Arc<dyn Fn(Address) -> bool + Send + Sync>;
-
-/// What the middleware needs: the gate and the admission rule.
+/// What the middleware needs: the gate, the admission rule and where to count refusals.
 #[derive(Clone)]
 pub struct Guard {
     /// Limits and replay memory.
     pub gate: Arc<Gate>,
-    /// Which authenticated senders are let through.
-    pub admits: Admission,
+    /// Which authenticated senders are let through: registered miners, staked validators,
+    /// any party, …
+    pub admits: Arc<dyn Directory>,
+    /// Refusals by code.
+    pub refusals: Refusals,
+}
+
+impl Guard {
+    fn refuse(&self, refusal: Refusal) -> Response {
+        self.refusals
+            .get_or_create(&RefusalLabels {
+                code: refusal.code().into(),
+            })
+            .inc();
+        refusal.into_response()
+    }
 }
 
 /// The JSON body of a refusal.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct RefusalBody {
     /// [`Refusal::code`].
     pub error: String,
@@ -76,16 +89,24 @@ pub async fn admit(State(guard): State<Guard>, request: Request, next: Next) -> 
     if let Some(len) = announced
         && let Err(refusal) = guard.gate.check_size(len)
     {
-        return refusal.into_response();
+        return guard.refuse(refusal);
     }
     let Ok(bytes) = to_bytes(body, max).await else {
         // Either longer than the limit or cut off mid-body; both are refused as oversized at
         // the limit, since nothing past it was read.
-        return Refusal::Oversized {
+        return guard.refuse(Refusal::Oversized {
             len: max.saturating_add(1),
             max,
-        }
-        .into_response();
+        });
+    };
+    // The admission rule may read the chain: ask it before the (synchronous) gate, for the
+    // sender the headers claim; the gate then checks that the signature is really theirs.
+    let claimed =
+        Credentials::from_headers(|name| parts.headers.get(name).and_then(|v| v.to_str().ok()))
+            .map(|c| c.sender);
+    let known = match claimed {
+        Ok(sender) => guard.admits.admits(sender).await,
+        Err(_) => false,
     };
     let admitted = guard.gate.admit(
         parts.method.as_str(),
@@ -93,7 +114,7 @@ pub async fn admit(State(guard): State<Guard>, request: Request, next: Next) -> 
         |name| parts.headers.get(name).and_then(|v| v.to_str().ok()),
         &bytes,
         now_ms(),
-        |a| (guard.admits)(a),
+        |_| known,
     );
     match admitted {
         Ok(sender) => {
@@ -101,6 +122,6 @@ pub async fn admit(State(guard): State<Guard>, request: Request, next: Next) -> 
             next.run(Request::from_parts(parts, Body::from(bytes)))
                 .await
         }
-        Err(refusal) => refusal.into_response(),
+        Err(refusal) => guard.refuse(refusal),
     }
 }

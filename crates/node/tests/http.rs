@@ -7,6 +7,7 @@ use axum::extract::Extension;
 use axum::routing::post;
 use axum::{Router, middleware};
 use node::http::{Guard, RefusalBody, Sender, admit, now_ms};
+use node::ops::Refusals;
 use node::wire::{Credentials, Gate, GateConfig};
 use std::sync::Arc;
 
@@ -27,7 +28,8 @@ async fn serve(members: Vec<Address>, max_body_bytes: usize) -> String {
             max_body_bytes,
             ..GateConfig::default()
         })),
-        admits: Arc::new(move |a| members.contains(&a)),
+        admits: Arc::new(move |a: Address| members.contains(&a)),
+        refusals: Refusals::default(),
     };
     let app = Router::new()
         .route(
