@@ -13,6 +13,7 @@
 pub mod api;
 pub mod client;
 pub mod directory;
+pub mod epochs;
 pub mod http;
 pub mod openapi;
 pub mod ops;
