@@ -51,14 +51,20 @@ pub struct DeployParams {
     pub epoch_length: u64,
     /// PIN minted per epoch when its Merkle root finalises (less once the cap leaves less room).
     pub emission_per_epoch: Pin,
+    /// Seconds of the window after an epoch ends in which validators commit to their weights,
+    /// and again of the window after it in which they reveal them; roots are proposed after
+    /// both, `2 · reveal_window` after the epoch ends. Nonzero.
+    pub reveal_window: u64,
 }
 
-const DAY: u64 = 24 * 60 * 60;
+const HOUR: u64 = 60 * 60;
+const DAY: u64 = 24 * HOUR;
 
 impl Default for DeployParams {
     /// The defaults of DESIGN.md: 10,000 PIN minimum stake, 7-day unbonding, 7-day challenge
     /// window; a one-billion PIN cap. Emissions: daily epochs of 100,000 PIN (a placeholder
-    /// schedule, about 3.65 % of the cap a year).
+    /// schedule, about 3.65 % of the cap a year), with an hour to commit weights and an hour to
+    /// reveal them after each epoch (roots from two hours after it ends).
     fn default() -> Self {
         Self {
             supply_cap: Pin::whole(1_000_000_000),
@@ -67,6 +73,7 @@ impl Default for DeployParams {
             challenge_window: 7 * DAY,
             epoch_length: DAY,
             emission_per_epoch: Pin::whole(100_000),
+            reveal_window: HOUR,
         }
     }
 }

@@ -5,6 +5,7 @@ use alloy::primitives::{B256, Bytes};
 use crate::embedded::EmbeddedError;
 use crate::revert::DecodedRevert;
 use crate::rpc::RpcError;
+use crate::weights::WeightsError;
 
 /// Everything that can go wrong talking to a chain.
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +67,9 @@ pub enum Error {
         /// The account.
         account: alloy::primitives::Address,
     },
+    /// Validator weights the contract would refuse, found before sending.
+    #[error("weights refused before sending: {0}")]
+    Weights(#[from] WeightsError),
     /// An expected event was not in the receipt.
     #[error("transaction {tx_hash} emitted no {event} event")]
     MissingEvent {

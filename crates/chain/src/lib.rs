@@ -8,6 +8,8 @@
 //! - [`Protocol`]: every protocol operation, typed, over any ledger; reverts come back as
 //!   [`Error::Contract`] with the Solidity error's name and arguments ([`revert`]).
 //! - [`AnyLedger`]: picks the backend at run time, for the `pin` command.
+//! - [`weights`]: the epoch schedule and the commitment to validator weights, computed as the
+//!   emission contract checks it.
 
 pub mod bindings;
 pub mod deployment;
@@ -20,6 +22,7 @@ pub mod rpc;
 #[cfg(any(test, feature = "test-utils"))]
 pub mod testing;
 pub mod units;
+pub mod weights;
 
 mod any;
 
@@ -36,3 +39,6 @@ pub use protocol::{
 pub use revert::DecodedRevert;
 pub use rpc::{RpcLedger, RpcOptions};
 pub use units::Pin;
+pub use weights::{
+    EpochSchedule, MAX_MINERS, RevealedWeights, WeightsError, sorted_weights, weights_commitment,
+};

@@ -21,6 +21,7 @@ use crate::deployment::{DeployParams, Deployment};
 use crate::ledger::{Ledger, Receipt, TxRequest};
 use crate::revert;
 use crate::units::Pin;
+use crate::weights::{EpochSchedule, RevealedWeights, sorted_weights};
 use crate::{Error, Result};
 
 /// Identifier of a training run (from 1).
@@ -414,6 +415,7 @@ impl<L: Ledger> Protocol<L> {
             staking_: staking,
             epochLength_: U256::from(params.epoch_length),
             emissionPerEpoch_: params.emission_per_epoch.wei(),
+            revealWindow_: U256::from(params.reveal_window),
         }
         .abi_encode();
         let emissions = deployed(
@@ -1194,8 +1196,9 @@ impl<L: Ledger> Protocol<L> {
     // ------------------------------------------------------------------------------------
 
     /// Proposes `root` (the Merkle root of the cumulative emission table) for `epoch` (staked
-    /// validators; once per epoch). Finalises the epoch, and mints its emission, if the root's
-    /// proposers now hold 2/3 of the validator stake.
+    /// validators; once per epoch; from [`EpochSchedule::propose_opens`], after the weights'
+    /// reveal window). Finalises the epoch, and mints its emission, if the root's proposers now
+    /// hold 2/3 of the validator stake.
     pub async fn propose_root(
         &self,
         signer: &PrivateKeySigner,
@@ -1297,6 +1300,146 @@ impl<L: Ledger> Protocol<L> {
             claimed: Pin::from_wei(self.read(e, EpochEmissions::totalClaimedCall {}).await?),
             balance: self.balance(e).await?,
         })
+    }
+
+    /// The next epoch to finalise (the only one taking root proposals).
+    pub async fn next_epoch(&self) -> Result<u64> {
+        u64_of(
+            self.read(self.deployment.emissions, EpochEmissions::nextEpochCall {})
+                .await?,
+            "nextEpoch",
+        )
+    }
+
+    /// The root claims are checked against (zero before the first finalisation).
+    pub async fn latest_root(&self) -> Result<B256> {
+        self.read(self.deployment.emissions, EpochEmissions::latestRootCall {})
+            .await
+    }
+
+    /// Sum of the active stake of all validators: what root support is measured against.
+    pub async fn total_validator_stake(&self) -> Result<Pin> {
+        self.read(
+            self.deployment.staking,
+            StakingManager::totalValidatorStakeCall {},
+        )
+        .await
+        .map(Pin::from_wei)
+    }
+
+    // ------------------------------------------------------------------------------------
+    // Validator weights: commit, then reveal
+    // ------------------------------------------------------------------------------------
+
+    /// PIN minted when an epoch's root finalises (less once the supply cap leaves less room).
+    pub async fn emission_per_epoch(&self) -> Result<Pin> {
+        Ok(Pin::from_wei(
+            self.read(
+                self.deployment.emissions,
+                EpochEmissions::emissionPerEpochCall {},
+            )
+            .await?,
+        ))
+    }
+
+    /// The deployment's epoch timing: when each epoch ends and its commit, reveal and proposal
+    /// windows open.
+    pub async fn epoch_schedule(&self) -> Result<EpochSchedule> {
+        let e = self.deployment.emissions;
+        Ok(EpochSchedule {
+            genesis: u64_of(
+                self.read(e, EpochEmissions::genesisCall {}).await?,
+                "genesis",
+            )?,
+            epoch_length: u64_of(
+                self.read(e, EpochEmissions::epochLengthCall {}).await?,
+                "epochLength",
+            )?,
+            reveal_window: u64_of(
+                self.read(e, EpochEmissions::revealWindowCall {}).await?,
+                "revealWindow",
+            )?,
+        })
+    }
+
+    /// Commits the signer (a staked validator) to its weights for `epoch`, during the epoch's
+    /// commit window. `commitment` is [`crate::weights_commitment`] of the weights, the signer's
+    /// address and a fresh secret salt; the same weights and salt are revealed afterwards with
+    /// [`Self::reveal_weights`].
+    pub async fn commit_weights(
+        &self,
+        signer: &PrivateKeySigner,
+        epoch: u64,
+        commitment: B256,
+    ) -> Result<Receipt> {
+        let call = EpochEmissions::commitWeightsCall {
+            epoch: U256::from(epoch),
+            commitment,
+        };
+        self.write(signer, self.deployment.emissions, call).await
+    }
+
+    /// Reveals the weights (miner, weight) the signer committed to for `epoch`, with the salt of
+    /// the commitment, during the epoch's reveal window. The weights are sorted by miner here, as
+    /// the contract requires.
+    ///
+    /// # Errors
+    /// [`Error::Weights`] without sending anything if the contract would refuse the weights
+    /// themselves (a miner twice, more than [`crate::MAX_MINERS`], a weight of 2^96 or more);
+    /// [`Error::Contract`] for the contract's refusals (`CommitmentMismatch`, `RevealNotOpen`,
+    /// …).
+    pub async fn reveal_weights(
+        &self,
+        signer: &PrivateKeySigner,
+        epoch: u64,
+        weights: &[(Address, U256)],
+        salt: B256,
+    ) -> Result<Receipt> {
+        let sorted = sorted_weights(weights)?;
+        let (miners, weights): (Vec<Address>, Vec<U256>) = sorted.into_iter().unzip();
+        let call = EpochEmissions::revealWeightsCall {
+            epoch: U256::from(epoch),
+            miners,
+            weights,
+            salt,
+        };
+        self.write(signer, self.deployment.emissions, call).await
+    }
+
+    /// The commitment `validator` made for `epoch` (zero if none).
+    pub async fn commitment_of(&self, epoch: u64, validator: Address) -> Result<B256> {
+        let call = EpochEmissions::commitmentOfCall {
+            epoch: U256::from(epoch),
+            validator,
+        };
+        self.read(self.deployment.emissions, call).await
+    }
+
+    /// Every validator's revealed weights for `epoch`, in the order they revealed
+    /// (`revealersOf`); miners ascending within each.
+    pub async fn revealed_weights(&self, epoch: u64) -> Result<Vec<RevealedWeights>> {
+        let e = self.deployment.emissions;
+        let epoch = U256::from(epoch);
+        let revealers = self
+            .read(e, EpochEmissions::revealersOfCall { epoch })
+            .await?;
+        let mut all = Vec::with_capacity(revealers.len());
+        for validator in revealers {
+            let w = self
+                .read(e, EpochEmissions::weightsOfCall { epoch, validator })
+                .await?;
+            if w.miners.len() != w.weights.len() {
+                return Err(Error::BadReturn {
+                    function: EpochEmissions::weightsOfCall::SIGNATURE,
+                    reason: format!("{} miners but {} weights", w.miners.len(), w.weights.len()),
+                });
+            }
+            all.push(RevealedWeights {
+                validator,
+                weights: w.miners.into_iter().zip(w.weights).collect(),
+            });
+        }
+        Ok(all)
     }
 }
 

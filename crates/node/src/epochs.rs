@@ -141,11 +141,8 @@ impl EmissionBook {
                     }
                 })
                 .collect();
-            let previous: BTreeMap<(Address, Address), u128> = self
-                .bonds
-                .iter()
-                .map(|&(v, m, b)| ((v, m), b))
-                .collect();
+            let previous: BTreeMap<(Address, Address), u128> =
+                self.bonds.iter().map(|&(v, m, b)| ((v, m), b)).collect();
             let previous_bonds: Vec<Vec<Fixed>> = if previous.is_empty() {
                 Vec::new()
             } else {
@@ -162,8 +159,7 @@ impl EmissionBook {
             let out = yuma(&config.yuma, &miner_ids, &inputs, &previous_bonds)?;
             let (to_miners, to_validators) = config.epoch_split.divide(emission);
             let miner_accounts: Vec<Account> = miners.iter().map(|m| account(*m)).collect();
-            let validator_accounts: Vec<Account> =
-                validators.iter().map(|v| account(*v)).collect();
+            let validator_accounts: Vec<Account> = validators.iter().map(|v| account(*v)).collect();
             let table = emission_table(
                 &out,
                 &miner_accounts,
@@ -175,7 +171,11 @@ impl EmissionBook {
             let mut bonds = Vec::new();
             for (i, v) in validators.iter().enumerate() {
                 for (j, m) in miners.iter().enumerate() {
-                    let b = out.bonds.get(i).and_then(|row| row.get(j)).map_or(0, |f| f.0);
+                    let b = out
+                        .bonds
+                        .get(i)
+                        .and_then(|row| row.get(j))
+                        .map_or(0, |f| f.0);
                     if b != 0 {
                         bonds.push((*v, *m, b));
                     }
@@ -286,7 +286,9 @@ mod tests {
                 expected: 1
             })
         ));
-        let (book2, _) = book_a.settle(&c, 1, &a, 1_000_000, addr(99)).expect("settles");
+        let (book2, _) = book_a
+            .settle(&c, 1, &a, 1_000_000, addr(99))
+            .expect("settles");
         assert_eq!(book2.totals.iter().map(|(_, x)| x).sum::<u128>(), 2_000_000);
     }
 
