@@ -205,3 +205,17 @@ pub fn onchain_id(validator: Address, challenge: ChallengeId) -> B256 {
 pub fn hash32(b: B256) -> Hash32 {
     Hash32(b.0)
 }
+
+/// Copier → its friend miner (`POST /peek`): the friend's answer to a challenge, if it has one.
+/// Served only to the addresses the friend shares with (a colluding pair, for the devnet's
+/// adversaries); the answer is to the *friend's* salted view.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PeekRequest {
+    /// The challenge.
+    pub challenge: ChallengeId,
+    /// The validator that sent it (challenge ids are unique per validator only); absent: the
+    /// latest answer to any validator's challenge with this id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>")]
+    pub validator: Option<Address>,
+}

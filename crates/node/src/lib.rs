@@ -9,12 +9,20 @@
 //! * [`directory`] — who may send: roles read from the chain.
 //! * [`ops`] — health, Prometheus metrics; [`openapi`] — the APIs' descriptions.
 //! * [`api`] — the messages.
+//! * [`validator`], [`miner`], [`gateway`] — the three services; [`epochs`] — the emission
+//!   step every validator computes identically.
+//! * [`dashboard`] and [`devnet`] — the whole network on one machine, and its page.
 
 pub mod api;
 pub mod client;
+pub mod dashboard;
+pub mod devnet;
 pub mod directory;
 pub mod epochs;
+pub mod gateway;
 pub mod http;
+pub mod miner;
 pub mod openapi;
 pub mod ops;
+pub mod validator;
 pub mod wire;
