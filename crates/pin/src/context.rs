@@ -25,6 +25,16 @@ impl Context {
         }
     }
 
+    /// The data directory.
+    pub(crate) fn data_dir(&self) -> &std::path::Path {
+        &self.data_dir
+    }
+
+    /// The RPC endpoint given by `--rpc-url`, if any.
+    pub(crate) fn rpc_url(&self) -> Option<&str> {
+        self.rpc_url.as_deref()
+    }
+
     /// The signing key given by `--key`.
     pub(crate) fn signer(&self) -> Result<PrivateKeySigner> {
         accounts::signer(&self.key)

@@ -24,6 +24,15 @@ pub(crate) struct Deploy {
     /// Maximum PIN supply.
     #[arg(long, default_value = "1000000000")]
     supply_cap: Pin,
+    /// Length of an emission epoch, e.g. 1d or 30s.
+    #[arg(long, default_value = "1d", value_parser = parse_duration)]
+    epoch_length: std::time::Duration,
+    /// PIN minted per epoch when its root finalises.
+    #[arg(long, default_value = "100000")]
+    emission_per_epoch: Pin,
+    /// Window after an epoch for committing weights, and again for revealing them, e.g. 1h.
+    #[arg(long, default_value = "1h", value_parser = parse_duration)]
+    reveal_window: std::time::Duration,
     /// Deploy again even if this data dir already records a deployment on this chain.
     #[arg(long)]
     force: bool,
@@ -44,8 +53,13 @@ pub(crate) async fn run(args: Deploy, ctx: &Context) -> Result<Output> {
         minimum_stake: args.minimum_stake,
         unbonding_period: args.unbonding_period.as_secs(),
         challenge_window: args.challenge_window.as_secs(),
-        ..DeployParams::default()
+        epoch_length: args.epoch_length.as_secs(),
+        emission_per_epoch: args.emission_per_epoch,
+        reveal_window: args.reveal_window.as_secs(),
     };
+    if params.epoch_length == 0 || params.reveal_window == 0 {
+        bail!("--epoch-length and --reveal-window must be at least one second");
+    }
     let protocol = Protocol::deploy(ledger, &signer, &params).await?;
     let d = protocol.deployment();
     d.save(&path)?;

@@ -3,6 +3,7 @@
 mod deploy;
 mod dev;
 mod gas;
+mod network;
 mod sim;
 mod staking;
 mod status;
@@ -64,6 +65,21 @@ pub(crate) enum Command {
     /// Simulate NASH epochs in process: validators, miners with different strategies,
     /// verification, scoring, Yuma consensus and the emission root.
     Sim(sim::Sim),
+    /// Run the whole network on this machine: chain, validators, miners, gateway, trainer
+    /// and a dashboard at http://127.0.0.1:8080.
+    Devnet(network::DevnetArgs),
+    /// Run a validator (the signer must hold validator stake).
+    Validator(network::ValidatorArgs),
+    /// Run a miner (the signer must be a whitelisted, staked compute node).
+    Miner(network::MinerArgs),
+    /// Run the intent gateway.
+    Gateway(network::GatewayArgs),
+    /// Submit or look up trade intents at a gateway.
+    #[command(subcommand)]
+    Intent(network::IntentCommand),
+    /// Epoch emissions: status, and claims with a validator's proof.
+    #[command(subcommand)]
+    Emission(network::EmissionCommand),
 }
 
 pub(crate) async fn run(command: Command, ctx: &Context) -> Result<Output> {
@@ -88,6 +104,12 @@ pub(crate) async fn run(command: Command, ctx: &Context) -> Result<Output> {
         Command::Totals => status::totals(ctx).await,
         Command::Dev(command) => dev::run(command, ctx).await,
         Command::Sim(args) => sim::run(args),
+        Command::Devnet(args) => network::devnet(args, ctx).await,
+        Command::Validator(args) => network::validator(args, ctx).await,
+        Command::Miner(args) => network::miner(args, ctx).await,
+        Command::Gateway(args) => network::gateway(args, ctx).await,
+        Command::Intent(command) => network::intent(command, ctx).await,
+        Command::Emission(command) => network::emission(command, ctx).await,
     }
 }
 
