@@ -301,6 +301,26 @@ fn two_validators_and_four_miners_settle_finalise_and_pay_across_processes() {
         Some("0x0000000000000000000000000000000000000000000000000000000000000000")
     );
 
+    // The first validator takes the finalised epochs into its book within a poll or two; its
+    // root is then the chain's.
+    let next_epoch = finalised["next_epoch"].as_u64().unwrap_or(0);
+    wait_for(
+        "the validator's book to reach the chain",
+        Duration::from_secs(30),
+        || {
+            let b = get(&format!("{}/emissions/{}", validators[0], dev_address(3)))?;
+            (b["epochs"].as_u64()? >= next_epoch).then_some(())
+        },
+    );
+    let s = pin.json("dev:0", &["emission", "status"]);
+    let b = get(&format!("{}/emissions/{}", validators[0], dev_address(3))).expect("proof body");
+    if s["next_epoch"].as_u64() == b["epochs"].as_u64() {
+        assert_eq!(
+            b["root"], s["latest_root"],
+            "validator and chain agree on the root"
+        );
+    }
+
     // What each miner earned, by the first validator's book (the root both agreed on).
     let earned = |i: usize| -> u128 {
         get(&format!("{}/emissions/{}", validators[0], dev_address(i)))

@@ -366,6 +366,17 @@ pub(crate) async fn emission(command: EmissionCommand, ctx: &Context) -> Result<
                 ))
                 .await
                 .context("asking the validator for the proof")?;
+            // A validator can be an epoch ahead of the chain (it settled an epoch whose root is
+            // not final yet) or behind it; its proof holds only against the root it names.
+            let finalised = protocol.emission_status().await?.latest_root;
+            if B256::from(body.root.0) != finalised {
+                bail!(
+                    "the validator's root {} (after {} epochs) is not the chain's finalised root {finalised}; \
+                     retry once they agree",
+                    B256::from(body.root.0),
+                    body.epochs
+                );
+            }
             let cumulative = Pin::from_wei(
                 body.cumulative
                     .parse::<U256>()
