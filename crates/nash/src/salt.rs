@@ -417,24 +417,42 @@ pub fn de_salted_digest(map: &SaltMap, answer: &Answer, pmu: &PmuConfig) -> Hash
     }
 }
 
-/// Which of one challenge's answers, given in arrival order with each miner's map, are copies:
-/// `Some(i)` when the answer's *salted* bytes equal those of the earlier answer `i` while the
-/// two de-salt to different answers — bytes made for another miner's salt. Such an answer is
-/// refused (`Q = 0`) whether or not it happens to verify under the copier's map (a coalition game
-/// with a wide core, say, where a relabelled optimum is still optimal). It keeps its own
-/// de-salted digest, so it never joins, and so never lowers, the group of the answer it copied.
-/// Honest miners never collide on salted bytes unless their answers do not depend on the labels,
-/// and then they de-salt to the same answer and are not copies.
+/// Which of one challenge's answers, given in arrival order with each miner's map and the
+/// quality its de-salted answer verified to, are copies: `Some(i)` when the answer's *salted*
+/// bytes equal those of answer `i`, its author, while the two de-salt to different answers —
+/// bytes made for another miner's salt. The author of a set of equal bytes is the one whose own
+/// map makes the best answer of them (the earliest on ties): only the miner the bytes were
+/// solved for de-salts them to the right answer, so a copier that races its source to the
+/// validator takes nothing from it. A copy is refused (`Q = 0`) whether or not it happens to
+/// verify under the copier's map (a coalition game with a wide core, say, where a relabelled
+/// optimum is still optimal). It keeps its own de-salted digest, so it never joins, and so
+/// never lowers, the group of the answer it copied. Honest miners never collide on salted bytes
+/// unless their answers do not depend on the labels, and then they de-salt to the same answer
+/// and are not copies.
 #[must_use]
-pub fn copied_from(answers: &[(&SaltMap, &Answer)], pmu: &PmuConfig) -> Vec<Option<usize>> {
-    let mut first: BTreeMap<Hash32, (usize, Hash32)> = BTreeMap::new();
+pub fn copied_from(answers: &[(&SaltMap, &Answer, f64)], pmu: &PmuConfig) -> Vec<Option<usize>> {
+    let digests: Vec<Hash32> = answers
+        .iter()
+        .map(|(map, answer, _)| de_salted_digest(map, answer, pmu))
+        .collect();
+    let mut author: BTreeMap<Hash32, usize> = BTreeMap::new();
+    for (k, (_, answer, q)) in answers.iter().enumerate() {
+        author
+            .entry(answer.hash())
+            .and_modify(|i| {
+                // Strictly better only: NaN and ties keep the earlier answer.
+                if *q > answers[*i].2 {
+                    *i = k;
+                }
+            })
+            .or_insert(k);
+    }
     answers
         .iter()
         .enumerate()
-        .map(|(k, (map, answer))| {
-            let digest = de_salted_digest(map, answer, pmu);
-            let (i, d) = *first.entry(answer.hash()).or_insert((k, digest));
-            (d != digest).then_some(i)
+        .map(|(k, (_, answer, _))| {
+            let i = author.get(&answer.hash()).copied().unwrap_or(k);
+            (i != k && digests[i] != digests[k]).then_some(i)
         })
         .collect()
 }
@@ -601,7 +619,7 @@ mod tests {
     #[test]
     fn copies_of_salted_bytes_are_found() {
         let config = Config::default();
-        let (mut checked, mut copies) = (0, 0);
+        let (mut checked, mut copies, mut raced_caught) = (0, 0, 0);
         for class in solvable() {
             for seed in 0..6 {
                 let c = challenge(class, seed, &difficulty());
@@ -612,8 +630,15 @@ mod tests {
                 let Ok(b) = reference(&views[1].0, &config) else {
                     continue;
                 };
+                let q =
+                    |k: usize, x: &Answer| verify(&c, &views[k].1.desalt(x), None, &config).quality;
+                let (qa, qb, qc) = (q(0, &a), q(1, &b), q(2, &a));
                 // Miner 3 sends miner 1's bytes, after both honest answers.
-                let arrivals = [(&views[0].1, &a), (&views[1].1, &b), (&views[2].1, &a)];
+                let arrivals = [
+                    (&views[0].1, &a, qa),
+                    (&views[1].1, &b, qb),
+                    (&views[2].1, &a, qc),
+                ];
                 let found = copied_from(&arrivals, &config.pmu);
                 assert_eq!(found[..2], [None, None], "{class:?} {seed}: honest answers");
                 let same = de_salted_digest(&views[0].1, &a, &config.pmu)
@@ -621,11 +646,23 @@ mod tests {
                 // A label-independent answer (no trade, a symmetric game) de-salts alike: not a
                 // copy in any sense that matters. Every other one is caught.
                 assert_eq!(found[2], (!same).then_some(0), "{class:?} {seed}");
+                // The copy racing ahead of its source still is the copy, unless it verifies as
+                // well under the copier's map (then the earlier one keeps the bytes).
+                let raced = [(&views[2].1, &a, qc), (&views[0].1, &a, qa)];
+                let found_raced = copied_from(&raced, &config.pmu);
+                if !same && qa > qc {
+                    assert_eq!(found_raced, [Some(1), None], "{class:?} {seed}: raced");
+                    raced_caught += 1;
+                }
                 copies += usize::from(found[2].is_some());
                 checked += 1;
             }
         }
         assert!(checked >= 20 && copies * 2 >= checked, "{copies}/{checked}");
+        assert!(
+            raced_caught * 2 >= copies,
+            "raced copies caught {raced_caught}/{copies}"
+        );
     }
 
     #[test]

@@ -539,11 +539,29 @@ async fn a_copier_sends_its_friends_answer_which_fails_under_its_own_salt() {
     );
     assert!(!bad.is_valid() && bad.quality < 1.0, "{bad:?}");
     // And the validator's copy check finds it.
+    let good = verify(
+        &canonical,
+        &friend_map.desalt(&honest),
+        Some(&reference),
+        &config,
+    );
     let found = copied_from(
-        &[(&friend_map, &honest), (&copier_map, &copied)],
+        &[
+            (&friend_map, &honest, good.quality),
+            (&copier_map, &copied, bad.quality),
+        ],
         &config.pmu,
     );
     assert_eq!(found, vec![None, Some(0)]);
+    // Racing ahead of its source does not make the copier the author.
+    let raced = copied_from(
+        &[
+            (&copier_map, &copied, bad.quality),
+            (&friend_map, &honest, good.quality),
+        ],
+        &config.pmu,
+    );
+    assert_eq!(raced, vec![Some(1), None]);
 
     // Peeking is for friends only; and nothing to see for an unanswered challenge.
     let peek_url = format!("{}/peek", friend.endpoint());

@@ -416,12 +416,21 @@ impl Simulation {
                         latency[m] += latency[t];
                     }
                 }
-                // Copies of another miner's salted bytes, found in arrival order, are refused.
+                // Every answer verified under its own miner's map; copies of another miner's
+                // salted bytes are then refused.
+                let verified: Vec<f64> = (0..n)
+                    .map(|m| {
+                        answers[m].as_ref().map_or(0.0, |a| {
+                            let map = &views[m].1;
+                            verify(&ch, &map.desalt(a), reference.as_ref(), &c.mechanism).quality
+                        })
+                    })
+                    .collect();
                 let mut arrival: Vec<usize> = (0..n).filter(|&m| answers[m].is_some()).collect();
                 arrival.sort_by_key(|&m| (latency[m], m));
-                let sent_answers: Vec<(&SaltMap, &Answer)> = arrival
+                let sent_answers: Vec<(&SaltMap, &Answer, f64)> = arrival
                     .iter()
-                    .filter_map(|&m| answers[m].as_ref().map(|a| (&views[m].1, a)))
+                    .filter_map(|&m| answers[m].as_ref().map(|a| (&views[m].1, a, verified[m])))
                     .collect();
                 let mut copy = vec![false; n];
                 for (&m, found) in arrival
@@ -437,12 +446,7 @@ impl Simulation {
                         None => Record::missed(),
                         Some(a) => {
                             let map = &views[m].1;
-                            let q = if copy[m] {
-                                0.0
-                            } else {
-                                verify(&ch, &map.desalt(&a), reference.as_ref(), &c.mechanism)
-                                    .quality
-                            };
+                            let q = if copy[m] { 0.0 } else { verified[m] };
                             let latency = latency[m];
                             answered[m] += 1;
                             q_sum[m] += q;

@@ -1,7 +1,7 @@
 //! One challenge round (see the module doc of [`super`]).
 
 use super::store::{ChallengeRecord, MinerOutcome};
-use super::{MinerStats, Published, Round, Shared, push_bounded};
+use super::{Collected, MinerStats, Published, Round, Shared, push_bounded};
 use crate::api::{
     Accepted, BatchRequest, ChallengeMsg, IntentFill, IntentRecord, Outcome, hash32, onchain_id,
 };
@@ -252,7 +252,7 @@ pub(super) async fn run(shared: &Arc<Shared>, miners: &[(Address, String)]) -> R
         sent_at: Instant::now(),
         deadline_ms,
         maps,
-        answers: Mutex::new(Vec::new()),
+        collected: Mutex::new(Collected::default()),
         done: Notify::new(),
     });
     shared
@@ -289,9 +289,10 @@ pub(super) async fn run(shared: &Arc<Shared>, miners: &[(Address, String)]) -> R
     let deadline = round.sent_at + shared.answer_window;
     loop {
         let have = round
-            .answers
+            .collected
             .lock()
             .unwrap_or_else(|p| p.into_inner())
+            .answered
             .len();
         if have >= accepted {
             break;
@@ -303,12 +304,22 @@ pub(super) async fn run(shared: &Arc<Shared>, miners: &[(Address, String)]) -> R
             break;
         }
     }
+    // Close the round, under the lock the answer handler takes: nothing is taken in after
+    // this. It stays listed for one more answer window so that late and repeated answers are
+    // told so; rounds closed longer ago are forgotten (rounds run one at a time, so every
+    // other listed round is closed).
+    let mut answers = {
+        let mut collected = round.collected.lock().unwrap_or_else(|p| p.into_inner());
+        collected.closed = true;
+        std::mem::take(&mut collected.answers)
+    };
+    let window_ms = u64::try_from(shared.answer_window.as_millis()).unwrap_or(u64::MAX);
+    let now = now_ms();
     shared
         .rounds
         .lock()
         .unwrap_or_else(|p| p.into_inner())
-        .remove(&id);
-    let mut answers = std::mem::take(&mut *round.answers.lock().unwrap_or_else(|p| p.into_inner()));
+        .retain(|_, r| r.deadline_ms.saturating_add(window_ms) >= now);
     answers.sort_by_key(|(m, _, latency)| (*latency, *m));
 
     // Verify in arrival order, off the async threads.
@@ -317,26 +328,31 @@ pub(super) async fn run(shared: &Arc<Shared>, miners: &[(Address, String)]) -> R
     let round2 = round.clone();
     let reference2 = reference_answer.clone();
     let verdicts = tokio::task::spawn_blocking(move || {
-        let pairs: Vec<_> = answers
+        // Every answer is verified under its own miner's map first: the author of copied
+        // bytes is the miner they verify best for, not the first to send them.
+        let verified: Vec<_> = answers
             .iter()
-            .map(|(m, a, _)| (&round2.maps[m], a))
-            .collect();
-        let copies = copied_from(&pairs, &mech.pmu);
-        answers
-            .iter()
-            .zip(copies)
-            .map(|((m, a, latency), copy)| {
+            .map(|(m, a, _)| {
                 let map = &round2.maps[m];
                 let desalted = map.desalt(a);
-                let q = if copy.is_some() {
-                    0.0
-                } else {
-                    verify(&ch2, &desalted, reference2.as_ref(), &mech).quality
-                };
+                let q = verify(&ch2, &desalted, reference2.as_ref(), &mech).quality;
+                (map, a, desalted, q)
+            })
+            .collect();
+        let triples: Vec<_> = verified
+            .iter()
+            .map(|(map, a, _, q)| (*map, *a, *q))
+            .collect();
+        let copies = copied_from(&triples, &mech.pmu);
+        answers
+            .iter()
+            .zip(verified.iter())
+            .zip(copies)
+            .map(|(((m, a, latency), (map, _, desalted, q)), copy)| {
                 (
                     *m,
-                    desalted,
-                    q,
+                    desalted.clone(),
+                    if copy.is_some() { 0.0 } else { *q },
                     *latency,
                     de_salted_digest(map, a, &mech.pmu),
                 )
