@@ -466,15 +466,25 @@ pub(crate) async fn devnet(args: DevnetArgs, ctx: &Context) -> Result<Output> {
     );
     for m in &state.miners {
         human.push_str(&format!(
-            "{:<12} {:<12} {:>8} {:>7.3} {:>5.2} {:>11} {:>12}\n",
-            m.label, m.strategy, m.answered, m.mean_q, m.twf, m.earned, m.claimed
+            "{:<12} {:<12} {:>8} {:>7.3} {:>5.2} {:>11.2} {:>12.2}\n",
+            m.label,
+            m.strategy,
+            m.answered,
+            m.mean_q,
+            m.twf,
+            whole(m.earned),
+            whole(m.claimed)
         ));
     }
-    human.push_str("\nvalidator      stake    trust  dividends  PIN earned\n");
+    human.push_str("\nvalidator     PIN stake    trust  dividends  PIN earned\n");
     for v in &state.validators {
         human.push_str(&format!(
-            "{:<12} {:>8} {:>7.3} {:>10.3} {:>11}\n",
-            v.label, v.stake, v.trust, v.dividends, v.earned
+            "{:<12} {:>10.0} {:>8.3} {:>10.3} {:>11.2}\n",
+            v.label,
+            whole(v.stake),
+            v.trust,
+            v.dividends,
+            whole(v.earned)
         ));
     }
     human.push_str(&format!(
@@ -482,4 +492,10 @@ pub(crate) async fn devnet(args: DevnetArgs, ctx: &Context) -> Result<Output> {
         state.settlements_total, state.intents.submitted, state.intents.settled
     ));
     Ok(Output::new(human, serde_json::to_value(&state)?))
+}
+
+/// PIN as a float, for tables only (amounts on the wire and in JSON stay exact wei).
+#[allow(clippy::cast_precision_loss)]
+fn whole(p: Pin) -> f64 {
+    u128::try_from(p.wei()).map_or(f64::INFINITY, |w| w as f64 / 1e18)
 }
