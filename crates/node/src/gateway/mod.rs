@@ -430,14 +430,22 @@ impl IntoResponse for Refused {
 }
 
 /// Decodes a JSON body: not JSON is 400 `malformed_body`, JSON of the wrong shape (a missing
-/// field, a wrong type) is 422 `invalid`.
+/// field, a wrong type) is 422 `invalid`. axum's decoder tracks where in the document a value
+/// failed, so the reason names the field even for a wrong type (`expires_ms: invalid type: …`),
+/// which serde_json's own message does not.
 fn parse_body<T: DeserializeOwned>(body: &[u8], invalid: &'static str) -> Result<T, Refused> {
-    serde_json::from_slice(body).map_err(|e| match e.classify() {
-        serde_json::error::Category::Data => {
-            Refused::new(StatusCode::UNPROCESSABLE_ENTITY, invalid, e.to_string())
-        }
-        _ => Refused::new(StatusCode::BAD_REQUEST, "malformed_body", e.to_string()),
-    })
+    use axum::extract::rejection::JsonRejection;
+    // The decoder's own message, without axum's "Failed to …" preamble.
+    let detail =
+        |e: &dyn std::error::Error| e.source().map_or_else(|| e.to_string(), |s| s.to_string());
+    Json::<T>::from_bytes(body)
+        .map(|Json(value)| value)
+        .map_err(|rejection| match &rejection {
+            JsonRejection::JsonDataError(e) => {
+                Refused::new(StatusCode::UNPROCESSABLE_ENTITY, invalid, detail(e))
+            }
+            other => Refused::new(StatusCode::BAD_REQUEST, "malformed_body", detail(other)),
+        })
 }
 
 /// The `GET /intents` query.

@@ -265,13 +265,26 @@ struct Metrics {
     answer_seconds: Histogram,
 }
 
-/// An open round: what was sent to whom, and what came back.
+/// A round: what was sent to whom, and what came back. It stays in [`Shared::rounds`] for one
+/// answer window after it closes, so that an answer after the deadline is refused as `late`
+/// (and a repeated one as `duplicate_answer`), not as an unknown challenge.
 struct Round {
     sent_at: Instant,
     deadline_ms: u64,
     maps: HashMap<Address, SaltMap>,
-    answers: Mutex<Vec<(Address, Answer, u64)>>,
+    collected: Mutex<Collected>,
     done: Notify,
+}
+
+/// What a round took in.
+#[derive(Default)]
+struct Collected {
+    /// Answers in time, until the round closes and takes them for verification.
+    answers: Vec<(Address, Answer, u64)>,
+    /// Every miner that answered in time (kept after the answers are taken).
+    answered: Vec<Address>,
+    /// Whether the round stopped taking answers.
+    closed: bool,
 }
 
 struct Shared {
@@ -339,6 +352,18 @@ impl RunningValidator {
     #[must_use]
     pub fn address(&self) -> Address {
         self.shared.signer.address()
+    }
+
+    /// `miner`'s rolling history as this validator scores it (what its TWF comes from; kept in
+    /// the store, so it survives a restart), if the miner was ever sent a challenge.
+    #[must_use]
+    pub fn history(&self, miner: Address) -> Option<History> {
+        self.shared
+            .histories
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&miner)
+            .cloned()
     }
 
     /// The cumulative amount and proof `who` can claim with against the latest root this
@@ -691,24 +716,10 @@ async fn answer(
         );
     }
     let now = now_ms();
-    if now > round.deadline_ms {
-        shared.metrics.late.inc();
-        return refuse(
-            StatusCode::GONE,
-            "late",
-            format!(
-                "challenge {} closed at {} ms, answer came {} ms later",
-                msg.challenge,
-                round.deadline_ms,
-                now - round.deadline_ms
-            ),
-            t,
-        );
-    }
     let latency_ms = u64::try_from(round.sent_at.elapsed().as_millis()).unwrap_or(u64::MAX);
     {
-        let mut answers = round.answers.lock().unwrap_or_else(|p| p.into_inner());
-        if answers.iter().any(|(m, _, _)| *m == miner) {
+        let mut collected = round.collected.lock().unwrap_or_else(|p| p.into_inner());
+        if collected.answered.contains(&miner) {
             return refuse(
                 StatusCode::CONFLICT,
                 "duplicate_answer",
@@ -716,8 +727,28 @@ async fn answer(
                 t,
             );
         }
-        answers.push((miner, msg.answer, latency_ms));
-        if answers.len() == round.maps.len() {
+        if now > round.deadline_ms || collected.closed {
+            drop(collected);
+            shared.metrics.late.inc();
+            let reason = if now > round.deadline_ms {
+                format!(
+                    "challenge {} closed at {} ms, answer came {} ms later",
+                    msg.challenge,
+                    round.deadline_ms,
+                    now - round.deadline_ms
+                )
+            } else {
+                format!(
+                    "challenge {} closed before its deadline: every miner that took it \
+                     had answered",
+                    msg.challenge
+                )
+            };
+            return refuse(StatusCode::GONE, "late", reason, t);
+        }
+        collected.answers.push((miner, msg.answer, latency_ms));
+        collected.answered.push(miner);
+        if collected.answered.len() == round.maps.len() {
             round.done.notify_one();
         }
     }
