@@ -125,3 +125,27 @@ pub async fn admit(State(guard): State<Guard>, request: Request, next: Next) -> 
         Err(refusal) => guard.refuse(refusal),
     }
 }
+
+/// Decodes an admitted JSON body. Not JSON at all is `400 malformed_body`; JSON of the wrong
+/// shape is `422 <invalid>`, with a reason naming the field's path (`fills[1].filled: …`).
+/// Every service decodes its bodies here, so they refuse alike.
+///
+/// # Errors
+/// `(status, code, reason)` of the refusal.
+pub fn decode_json<T: serde::de::DeserializeOwned>(
+    body: &[u8],
+    invalid: &'static str,
+) -> Result<T, (StatusCode, &'static str, String)> {
+    use axum::extract::rejection::JsonRejection;
+    // The decoder's own message, without axum's "Failed to …" preamble.
+    let detail =
+        |e: &dyn std::error::Error| e.source().map_or_else(|| e.to_string(), |s| s.to_string());
+    Json::<T>::from_bytes(body)
+        .map(|Json(value)| value)
+        .map_err(|rejection| match &rejection {
+            JsonRejection::JsonDataError(e) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, invalid, detail(e))
+            }
+            other => (StatusCode::BAD_REQUEST, "malformed_body", detail(other)),
+        })
+}

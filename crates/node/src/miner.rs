@@ -524,32 +524,16 @@ fn refuse(shared: &Shared, status: StatusCode, code: &str, reason: String) -> Re
     (status, Json(body)).into_response()
 }
 
-/// Decodes a JSON body: syntax errors are `400 malformed`, well-formed JSON of the wrong shape
-/// `422 <invalid>` (serde's message names the field).
+/// Decodes a JSON body ([`crate::http::decode_json`]), counting a refusal.
 // The error is the finished response, built once per refused request: boxing it buys nothing.
 #[allow(clippy::result_large_err)]
 fn decode<T: serde::de::DeserializeOwned>(
     shared: &Shared,
     body: &[u8],
-    invalid: &str,
+    invalid: &'static str,
 ) -> Result<T, Response> {
-    serde_json::from_slice(body).map_err(|e| {
-        if e.is_data() {
-            refuse(
-                shared,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                invalid,
-                e.to_string(),
-            )
-        } else {
-            refuse(
-                shared,
-                StatusCode::BAD_REQUEST,
-                "malformed",
-                format!("body: {e}"),
-            )
-        }
-    })
+    crate::http::decode_json(body, invalid)
+        .map_err(|(status, code, reason)| refuse(shared, status, code, reason))
 }
 
 async fn take_challenge(

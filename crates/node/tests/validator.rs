@@ -309,7 +309,21 @@ async fn announces_and_answers_are_refused_with_their_codes() {
         ac.post::<_, Announced>(&format!("{base}/miners"), &serde_json::json!({"url": "x"}))
             .await,
     );
-    assert_eq!((status, code.as_str()), (400, "malformed_body"));
+    assert_eq!((status, code.as_str()), (422, "invalid_announce"));
+    // Not JSON at all, properly signed.
+    let junk = b"{not json".to_vec();
+    let creds = Credentials::sign(&a, "POST", "/miners", &junk, 7, now_ms()).expect("signs");
+    let mut req = http
+        .post(format!("{base}/miners"))
+        .header("content-type", "application/json")
+        .body(junk);
+    for (k, val) in creds.headers() {
+        req = req.header(k, val);
+    }
+    let resp = req.send().await.expect("announces");
+    assert_eq!(resp.status().as_u16(), 400);
+    let r: RefusalBody = resp.json().await.expect("refusal body");
+    assert_eq!(r.error, "malformed_body");
     assert!(
         validator.status().miners.is_empty(),
         "a refused announce registered"
@@ -383,7 +397,7 @@ async fn announces_and_answers_are_refused_with_their_codes() {
         )
         .await,
     );
-    assert_eq!((status, code.as_str()), (400, "malformed_body"));
+    assert_eq!((status, code.as_str()), (422, "invalid_answer"));
     // A challenge the validator never opened.
     let (status, code, reason) =
         refused(post_answer(&ac, &validator, &empty(ChallengeId(id.0 + 1_000))).await);
@@ -454,6 +468,7 @@ async fn announces_and_answers_are_refused_with_their_codes() {
         "unknown_sender",
         "missing_header",
         "invalid_endpoint",
+        "invalid_announce",
         "malformed_body",
         "invalid_answer",
         "unknown_challenge",

@@ -434,18 +434,8 @@ impl IntoResponse for Refused {
 /// failed, so the reason names the field even for a wrong type (`expires_ms: invalid type: …`),
 /// which serde_json's own message does not.
 fn parse_body<T: DeserializeOwned>(body: &[u8], invalid: &'static str) -> Result<T, Refused> {
-    use axum::extract::rejection::JsonRejection;
-    // The decoder's own message, without axum's "Failed to …" preamble.
-    let detail =
-        |e: &dyn std::error::Error| e.source().map_or_else(|| e.to_string(), |s| s.to_string());
-    Json::<T>::from_bytes(body)
-        .map(|Json(value)| value)
-        .map_err(|rejection| match &rejection {
-            JsonRejection::JsonDataError(e) => {
-                Refused::new(StatusCode::UNPROCESSABLE_ENTITY, invalid, detail(e))
-            }
-            other => Refused::new(StatusCode::BAD_REQUEST, "malformed_body", detail(other)),
-        })
+    crate::http::decode_json(body, invalid)
+        .map_err(|(status, code, reason)| Refused::new(status, code, reason))
 }
 
 /// The `GET /intents` query.

@@ -620,11 +620,9 @@ async fn announce(
     body: axum::body::Bytes,
 ) -> Response {
     let t = &shared.telemetry;
-    let msg: Announce = match serde_json::from_slice(&body) {
+    let msg: Announce = match crate::http::decode_json(&body, "invalid_announce") {
         Ok(m) => m,
-        Err(e) => {
-            return refuse(StatusCode::BAD_REQUEST, "malformed_body", e.to_string(), t);
-        }
+        Err((status, code, reason)) => return refuse(status, code, reason, t),
     };
     match reqwest::Url::parse(&msg.endpoint) {
         Ok(u) if matches!(u.scheme(), "http" | "https") => {}
@@ -675,11 +673,9 @@ async fn answer(
     body: axum::body::Bytes,
 ) -> Response {
     let t = &shared.telemetry;
-    let msg: AnswerMsg = match serde_json::from_slice(&body) {
+    let msg: AnswerMsg = match crate::http::decode_json(&body, "invalid_answer") {
         Ok(m) => m,
-        Err(e) => {
-            return refuse(StatusCode::BAD_REQUEST, "malformed_body", e.to_string(), t);
-        }
+        Err((status, code, reason)) => return refuse(status, code, reason, t),
     };
     if msg.answer.challenge() != msg.challenge {
         return refuse(
