@@ -110,8 +110,9 @@
   }
 
   /**
-   * Horizontal bars, one row per item: `{key, label, value, colour, text, title}`.
-   * `opts.keyAttr` names the data- attribute carrying the key (e.g. `data-miner`).
+   * Horizontal bars, one row per item: `{key, label, value, colour, text, title, attrs}`
+   * (`attrs`: more attributes of the bar). `opts.keyAttr` names the data- attribute carrying
+   * the key (e.g. `data-miner`).
    */
   function hbars(el, items, opts) {
     if (!items.length) return emptyChart(el, opts.empty || 'no data yet');
@@ -135,7 +136,7 @@
         s('text', { class: 'label', x: labelW - 8, y: y + rowH / 2 + 4, 'text-anchor': 'end', ...key }, it.label),
         s('rect', { class: 'track', x: labelW, y: y + 4, width: plotW, height: rowH - 8, rx: 3 }),
         s('rect', {
-          class: 'bar', ...key, 'data-value': it.value,
+          class: 'bar', ...key, ...(it.attrs || {}), 'data-value': it.value,
           x: labelW, y: y + 4, width: Math.max(x(it.value) - labelW, it.value > 0 ? 1.5 : 0), height: rowH - 8, rx: 3,
           fill: it.colour,
         }, s('title', {}, it.title || `${it.label}: ${it.text}`)),
@@ -377,6 +378,15 @@
       h('span', { class: 'key', 'data-strategy': k }, h('i', { style: `background:${colourOf(k)}` }), k)));
 
     qualityPlot($('chart-quality'), miners);
+
+    hbars($('chart-pmu'), miners.map((m) => ({
+      key: m.label, label: m.label, value: num(m.pmu), colour: colourOf(m.strategy),
+      text: `${fixed(m.pmu, 2)} · ${m.stratum}`, attrs: { 'data-stratum': m.stratum },
+      title: `${m.label} (${m.stratum}): PMU ${fixed(m.pmu, 2)}, score ${fixed(m.score, 2)} last epoch`,
+    })), { keyAttr: 'data-miner', title: 'PMU and stratum per miner', empty: 'no miners yet' });
+    const strata = STRATA.map((k) => [k, miners.filter((m) => m.stratum === k).length]).filter(([, n]) => n > 0);
+    fill($('legend-strata'), strata.map(([k, n]) =>
+      h('span', { class: 'key', 'data-stratum': k, 'data-count': n }, h('span', { class: `badge ${k}` }, k), `× ${n}`)));
 
     const epochs = st.emissions.slice(-24);
     vbars($('chart-emissions'), epochs.map((e) => ({
