@@ -296,6 +296,18 @@ async fn the_page_renders_a_running_devnet_in_chromium() {
         assert_eq!(before[key], state[key], "{key} changed without a tick");
     }
 
+    // The trainer's run, with its nodes attesting.
+    let run = &state["training"];
+    assert_eq!(run["nodes"].as_array().map(Vec::len), Some(4), "{run}");
+    assert!(
+        dom.contains(&format!("data-training=\"{}\"", run["run_id"])),
+        "the page shows no training run"
+    );
+    assert!(
+        dom.contains("devnet-llm"),
+        "the model's name is not on the page"
+    );
+
     // The scripts ran, reached the API and drew the live view.
     let body = attrs(&dom[dom.find("<body").expect("a body")..]);
     assert_eq!(body["data-state"], "live", "the page is not live");

@@ -10,7 +10,7 @@ pub mod setup;
 use crate::api::IntentOrder;
 use crate::client::SignedClient;
 use crate::dashboard::{
-    self, DashboardState, EpochEmission, MinerRow, SettlementRow, ValidatorRow,
+    self, DashboardState, EpochEmission, MinerRow, SettlementRow, TrainingRun, ValidatorRow,
 };
 use crate::directory::{ChainDirectory, ChainRole};
 use crate::gateway::{self, GatewayConfig};
@@ -31,6 +31,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use thiserror::Error;
 use tokio::sync::RwLock;
@@ -140,6 +141,8 @@ pub struct Devnet {
     pub first_epoch: u64,
     gateway: Option<gateway::Running>,
     tasks: Vec<JoinHandle<()>>,
+    /// The time of the newest validator event put on the dashboard.
+    events_shown: AtomicU64,
 }
 
 impl std::fmt::Debug for Devnet {
@@ -306,6 +309,19 @@ pub async fn launch(
                 Pin::whole(*stake),
             ));
         }
+        s.training = Some(TrainingRun {
+            run_id: run.0,
+            model: "devnet-llm".into(),
+            status: "running".into(),
+            nodes: cast
+                .miners
+                .iter()
+                .take(setup::RUN_NODES)
+                .map(|m| m.member.label.clone())
+                .collect(),
+            attestations: 0,
+            budget: Pin::whole(setup::RUN_BUDGET),
+        });
         s.info("devnet started");
     }
 
@@ -357,6 +373,7 @@ pub async fn launch(
         state,
         gateway: Some(gateway),
         tasks,
+        events_shown: AtomicU64::new(0),
     })
 }
 
@@ -482,9 +499,12 @@ impl Devnet {
                     .map(|(v, _)| (v.label.clone(), &v.signer)),
             )
             .collect();
+        // Only once the validator's book has caught up with the chain: its proofs hold
+        // against the root it computed, and a claim against another root would be refused.
+        let mut claims = 0;
         if latest != B256::ZERO
             && let Some(v) = self.validators.first()
-            && v.status().epochs.back().is_some_and(|e| e.finalised)
+            && v.root().is_some_and(|r| B256::from(r.0) == latest)
         {
             for (label, signer) in &members {
                 let a = signer.address();
@@ -498,7 +518,10 @@ impl Devnet {
                 }
                 let proof: Vec<B256> = proof.iter().map(|h| B256::from(h.0)).collect();
                 match p.claim_emission(signer, a, cumulative, &proof).await {
-                    Ok((amount, _)) => lines.push(format!("{label} claimed {amount}")),
+                    Ok((amount, _)) => {
+                        claims += 1;
+                        lines.push(format!("{label} claimed {amount}"));
+                    }
                     Err(e) => lines.push(format!("{label}: claim failed: {e}")),
                 }
             }
@@ -616,13 +639,16 @@ impl Devnet {
                 let minted: u128 = e.minted.parse().unwrap_or(0);
                 let root = e.result.as_ref().map(|r| B256::from(r.root.0));
                 let had = s.emission_mut(e.epoch).map(|x| x.finalised);
+                let before = s.emission_mut(e.epoch).map_or(0, |x| x.claims);
+                // This tick's claims were against the newest final root.
+                let newest = first.epochs.back().map(|x| x.epoch) == Some(e.epoch);
                 s.upsert_emission(EpochEmission {
                     epoch: e.epoch,
                     root,
                     minted: Pin::from_wei(alloy::primitives::U256::from(minted)),
                     support: if e.finalised { 1.0 } else { 0.0 },
                     finalised: e.finalised,
-                    claims: 0,
+                    claims: before + if newest { claims } else { 0 },
                 });
                 if e.finalised && had != Some(true) {
                     lines.push(format!(
@@ -633,11 +659,16 @@ impl Devnet {
                     ));
                 }
             }
-            for (t, text) in first.events.iter().rev().take(5) {
-                if !s.events.iter().any(|e| e.time_ms == *t && e.text == *text) {
+            // The validator's events not shown yet (they carry the validator's own times).
+            let shown = self.events_shown.load(Ordering::Relaxed);
+            let mut newest = shown;
+            for (t, text) in &first.events {
+                if *t > shown {
                     s.info(text.clone());
+                    newest = newest.max(*t);
                 }
             }
+            self.events_shown.store(newest, Ordering::Relaxed);
         }
         for l in &lines {
             s.info(l.clone());

@@ -59,6 +59,11 @@ fn derived(label: &str) -> Member {
     }
 }
 
+/// The training run's budget, PIN.
+pub const RUN_BUDGET: u64 = 5_000;
+/// How many of the miners are the run's compute nodes (the first ones).
+pub const RUN_NODES: usize = 4;
+
 /// Minimum stake of the devnet's compute nodes (the deployment default).
 pub const MINER_STAKE: u64 = 10_000;
 
@@ -156,17 +161,18 @@ pub async fn provision(
     ));
     let trainer = &cast.trainer.signer;
     p.grant(admin, Role::Trainer, trainer.address()).await?;
-    p.mint(admin, trainer.address(), Pin::whole(5_000)).await?;
+    p.mint(admin, trainer.address(), Pin::whole(RUN_BUDGET))
+        .await?;
     let (model, run) = p
-        .register_model(trainer, "devnet-llm", Pin::whole(5_000))
+        .register_model(trainer, "devnet-llm", Pin::whole(RUN_BUDGET))
         .await?;
     p.start_run(trainer, run).await?;
-    for (i, m) in cast.miners.iter().take(4).enumerate() {
+    for (i, m) in cast.miners.iter().take(RUN_NODES).enumerate() {
         p.join_run(&m.member.signer, run, &format!("127.0.0.1:{}", 9100 + i))
             .await?;
     }
     on(format!(
-        "trainer registered model {model} with run {run} (5000 PIN budget); 4 nodes joined"
+        "trainer registered model {model} with run {run} ({RUN_BUDGET} PIN budget); {RUN_NODES} nodes joined"
     ));
     Ok(run)
 }
@@ -182,7 +188,7 @@ pub async fn attest_round(
     step: u64,
 ) -> pin_chain::Result<u64> {
     let mut n = 0;
-    for m in cast.miners.iter().take(4) {
+    for m in cast.miners.iter().take(RUN_NODES) {
         let digest: B256 = keccak256(
             [
                 run.0.to_be_bytes().as_slice(),

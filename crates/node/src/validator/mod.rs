@@ -192,7 +192,7 @@ pub struct Published {
     pub class: ProblemClass,
     /// Parties.
     pub parties: usize,
-    /// Welfare of the settlement (mechanism money units).
+    /// Welfare of the settlement, in whole money units.
     pub welfare: f64,
     /// Winning miner (the validator itself when no miner's answer was on the frontier).
     pub winner: Address,
@@ -375,6 +375,15 @@ impl RunningValidator {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .proof(who)
+    }
+
+    /// The root of the emission book (the epochs it has settled), if it has settled any.
+    pub fn root(&self) -> Option<Hash32> {
+        self.shared
+            .book
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .root()
     }
 
     /// Stops the validator (its store is closed when the last reference goes).

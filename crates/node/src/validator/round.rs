@@ -475,7 +475,7 @@ async fn publish(
             quantity: if i.side.supplies() { -signed } else { signed },
             price: u128::from(price),
         });
-        welfare += i.worth(Quantity(q)).0 as f64 * if i.side.supplies() { -1.0 } else { 1.0 };
+        welfare += i.worth(Quantity(q)).as_f64() * if i.side.supplies() { -1.0 } else { 1.0 };
     }
     let cid = onchain_id(shared.signer.address(), ch.id);
     let hash = B256::from(answer.hash().0);
