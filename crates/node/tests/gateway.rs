@@ -796,6 +796,23 @@ async fn every_refused_submission_has_its_status_and_code() {
     assert_eq!(health.status, 200);
     let health: serde_json::Value = health.json();
     assert_eq!(health["role"], "gateway");
+    // The OpenAPI description lists every route, with the request's schema.
+    let doc: serde_json::Value = get(&http, &format!("{base}/openapi.json")).await.json();
+    for path in [
+        "/intents",
+        "/intents/{id}",
+        "/stats",
+        "/batches",
+        "/outcomes",
+        "/health",
+        "/metrics",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} missing: {doc}");
+    }
+    assert!(
+        doc["paths"]["/intents"]["post"]["requestBody"].is_object(),
+        "POST /intents has no request body: {doc}"
+    );
 
     gw.shutdown().await.expect("stops cleanly");
 }

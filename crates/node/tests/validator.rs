@@ -450,6 +450,24 @@ async fn announces_and_answers_are_refused_with_their_codes() {
         .await
         .expect("JSON");
     assert_eq!(health["status"], "ok");
+    let doc: serde_json::Value = http
+        .get(format!("{base}/openapi.json"))
+        .send()
+        .await
+        .expect("openapi answers")
+        .json()
+        .await
+        .expect("JSON");
+    for path in [
+        "/miners",
+        "/answers",
+        "/emissions/{account}",
+        "/status",
+        "/health",
+        "/metrics",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} missing: {doc}");
+    }
     assert_eq!(health["role"], "validator");
     assert_eq!(health["address"], v.address().to_checksum(None));
     let text = http
