@@ -14,7 +14,9 @@
 //! 1. `challenges_per_epoch` synthetic challenges, the classes in turn;
 //! 2. for each miner, its salted view (salt = keccak of the run seed, validator, challenge and
 //!    miner); the miner answers its view (a copier gets its target's answer to the *target's*
-//!    view, which is all it can see);
+//!    view, which is all it can see; a [`Role::Replay`] precomputer sends its answer to the
+//!    previous epoch's challenge in the same slot; a [`Role::Sybil`] identity answers its own
+//!    view after the group's earlier identities, all from one solver);
 //! 3. the answer is de-salted with that miner's map and verified against the validator's own
 //!    reference answer → `Q`; the miner's history gets a record; the submission is grouped by
 //!    the digest of the de-salted answer;
@@ -23,6 +25,9 @@
 //!
 //! Then [`nash::consensus::yuma`] over all validators, [`nash::emission::emission_table`] for
 //! the epoch, added to the running totals, and the Merkle root of the totals.
+//!
+//! [`SimConfig::standard`] is the scenario of `pin sim`; [`SimConfig::adversarial`] and
+//! [`adversarial::run`] (`pin sim --adversarial`) play the attacks beside their control runs.
 
 use nash::challenge::Challenge;
 use nash::class::ProblemClass;
@@ -43,18 +48,102 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use thiserror::Error;
 
-/// One miner of the simulation.
+pub mod adversarial;
+
+/// One miner (one identity) of the simulation.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MinerSpec {
     /// A name for tables, e.g. `"exact"`.
     pub label: String,
+    /// The strategy it counts under in per-strategy summaries ([`adversarial`]); several
+    /// identities may share one, e.g. `"honest"`.
+    pub group: String,
     /// How it answers.
     pub strategy: Strategy,
     /// For [`Strategy::Copier`]: the index of the miner it copies.
     pub copies: Option<usize>,
     /// Base answer latency in ms; each answer takes `base × (0.5 … 1.5)` (seeded). Ignored for
-    /// [`Strategy::Slow`], whose latency is fixed.
+    /// [`Strategy::Slow`], whose latency is fixed, and for sybil identities after the first
+    /// (see [`Role::Sybil`]).
     pub latency_ms: u64,
+    /// The PIN it staked to register (smallest unit). The mechanism pays by score, not by a
+    /// miner's stake; the stake is the cost of an identity, for "PIN earned per PIN staked".
+    pub stake: u128,
+    /// Who is behind the identity and where its answers come from.
+    pub role: Role,
+}
+
+impl MinerSpec {
+    /// A miner with its own solver, in a group of its own (`group` = `label`), staking
+    /// [`MINER_STAKE`].
+    #[must_use]
+    pub fn new(label: &str, strategy: Strategy, latency_ms: u64) -> Self {
+        Self {
+            label: label.into(),
+            group: label.into(),
+            strategy,
+            copies: None,
+            latency_ms,
+            stake: MINER_STAKE,
+            role: Role::Solo,
+        }
+    }
+
+    /// Counted under `group` in per-strategy summaries.
+    #[must_use]
+    pub fn in_group(mut self, group: &str) -> Self {
+        self.group = group.into();
+        self
+    }
+
+    /// Stakes `stake` (smallest unit).
+    #[must_use]
+    pub fn with_stake(mut self, stake: u128) -> Self {
+        self.stake = stake;
+        self
+    }
+
+    /// Plays `role`.
+    #[must_use]
+    pub fn with_role(mut self, role: Role) -> Self {
+        self.role = role;
+        self
+    }
+
+    /// Copies miner `target` (for [`Strategy::Copier`]).
+    #[must_use]
+    pub fn copying(mut self, target: usize) -> Self {
+        self.copies = Some(target);
+        self
+    }
+}
+
+/// Who is behind a miner identity and where its answers come from, beyond its [`Strategy`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Role {
+    /// Its own solver behind its own identity.
+    Solo,
+    /// Identity `index` (from 0) of a sybil: one solver behind several identities, each with
+    /// its own registration and stake. Identity 0 is miner `first` (for it, `first` is its own
+    /// index). Every identity receives its own salted view, so the one solver solves the views
+    /// in turn, identity 0's first: identity `index` answers at `(index + 1)` times the solver's
+    /// latency for that challenge (identity 0's draw). This is the schedule most favourable to
+    /// the splitter — identity 0 answers exactly when one identity running the same solver
+    /// would.
+    Sybil {
+        /// The miner index of the group's identity 0.
+        first: usize,
+        /// This identity's place in the group.
+        index: usize,
+    },
+    /// A precomputer: it answers every challenge at once (its own `latency_ms`) with the answer
+    /// it gave to an *earlier* challenge — the one in the same slot (same validator, same
+    /// position in the epoch, so the same class) one epoch before — and solves the new
+    /// challenge afterwards, with its strategy, to replay that answer one epoch later. In epoch
+    /// 0 it replays its answers to the validators' challenges of the epoch before the run
+    /// ([`PRE_RUN_EPOCH`]). The replay names the old challenge id and was made for the old
+    /// salt, so it is refused.
+    Replay,
 }
 
 /// One validator of the simulation.
@@ -97,6 +186,14 @@ const MAX_DRAWS: usize = 16;
 /// 10¹⁸: one whole token in its smallest unit.
 pub const TOKEN: u128 = 1_000_000_000_000_000_000;
 
+/// What a miner identity stakes unless its [`MinerSpec`] says otherwise: 1000 PIN.
+pub const MINER_STAKE: u128 = 1000 * TOKEN;
+
+/// The epoch number of the challenges sent "before the run" (the only ones a
+/// [`Role::Replay`] miner can replay in epoch 0); challenge ids carry the epoch in their high 32
+/// bits, and this one is never reached by a run.
+pub const PRE_RUN_EPOCH: u64 = u32::MAX as u64;
+
 /// Serialises an amount in wei as a decimal string: JSON numbers are only exact up to 2⁵³, and
 /// emissions in wei exceed even `u64`.
 fn decimal<S: serde::Serializer>(amount: &u128, s: S) -> Result<S::Ok, S::Error> {
@@ -110,23 +207,17 @@ impl SimConfig {
     /// solver, easy instances, 1000 PIN per epoch split evenly between miners and validators.
     #[must_use]
     pub fn standard(seed: u64) -> Self {
-        let miner = |label: &str, strategy: Strategy, latency_ms: u64| MinerSpec {
-            label: label.into(),
-            strategy,
-            copies: None,
-            latency_ms,
-        };
-        let mut miners = vec![
+        let miner = MinerSpec::new;
+        let miners = vec![
             miner("exact", Strategy::Exact, 20),
             miner("exact-b", Strategy::Exact, 30),
             miner("heuristic", Strategy::Heuristic, 5),
             miner("noisy-1%", Strategy::Noisy { level: 0.01, seed }, 20),
             miner("noisy-30%", Strategy::Noisy { level: 0.3, seed }, 20),
             miner("slow", Strategy::Slow { latency_ms: 400 }, 400),
-            miner("copier", Strategy::Copier, 25),
+            miner("copier", Strategy::Copier, 25).copying(0),
             miner("random", Strategy::Random { seed }, 2),
         ];
-        miners[6].copies = Some(0);
         let honest = |stake| ValidatorSpec {
             stake,
             favours: Vec::new(),
@@ -164,6 +255,19 @@ pub enum SimError {
         index: usize,
         /// How many miners exist.
         miners: usize,
+    },
+    /// A sybil identity that does not point at its group's identity 0.
+    #[error(
+        "miners[{miner}].role: sybil identity {index} names miner {first} as its identity 0, \
+         which is not a sybil identity 0 naming itself"
+    )]
+    Sybil {
+        /// The identity.
+        miner: usize,
+        /// The identity 0 it names.
+        first: usize,
+        /// Its index in the group.
+        index: usize,
     },
     /// Consensus rejected its input (a bug if it happens: the simulation builds it).
     #[error("consensus: {0}")]
@@ -251,6 +355,8 @@ pub struct Simulation {
     histories: Vec<Vec<History>>,
     bonds: Vec<Vec<Fixed>>,
     totals: Vec<(Account, u128)>,
+    /// A [`Role::Replay`] miner's answers to replay: `(miner, validator, slot)` → answer.
+    replay: BTreeMap<(usize, usize, usize), Answer>,
 }
 
 fn account(kind: &str, index: usize) -> Account {
@@ -276,6 +382,37 @@ pub fn validator_account(index: usize) -> Account {
 #[must_use]
 pub fn treasury_account() -> Account {
     account("treasury", 0)
+}
+
+fn challenge_id(epoch: u64, validator: usize, slot: usize) -> ChallengeId {
+    ChallengeId((epoch << 32) | ((validator as u64) << 20) | slot as u64)
+}
+
+/// Validator `validator`'s challenge in `slot` of `epoch`, its reference answer, and the
+/// challenge's generator where its draws stopped (the latency jitter continues from it).
+fn draw(
+    c: &SimConfig,
+    epoch: u64,
+    validator: usize,
+    slot: usize,
+) -> (Challenge, Option<Answer>, SplitMix64) {
+    let class = c.classes[slot % c.classes.len()];
+    let id = challenge_id(epoch, validator, slot);
+    let mut rng = SplitMix64::new(c.seed ^ id.0.rotate_left(7));
+    // A market whose reference settlement trades nothing is not sent: "no trade" is right
+    // whatever the labels, so a guess would score like a solution. Real validators skip such
+    // batches the same way (they solve before broadcasting).
+    let mut tries = 0;
+    loop {
+        let mut ch: Challenge = challenge(class, rng.next_u64(), &c.difficulty);
+        ch.id = id;
+        let reference = reference(&ch, &c.mechanism).ok();
+        tries += 1;
+        let trivial = matches!(&reference, Some(Answer::Settlement(s)) if s.fills.is_empty());
+        if !trivial || tries >= MAX_DRAWS {
+            return (ch, reference, rng);
+        }
+    }
 }
 
 fn miner_salt(seed: u64, validator: usize, challenge: ChallengeId, miner: usize) -> [u8; 32] {
@@ -321,6 +458,20 @@ impl Simulation {
                 _ => {}
             }
         }
+        for (i, m) in config.miners.iter().enumerate() {
+            if let Role::Sybil { first, index } = m.role {
+                let leads = |f: usize| {
+                    config.miners.get(f).map(|l| l.role) == Some(Role::Sybil { first: f, index: 0 })
+                };
+                if (index == 0) != (first == i) || !leads(first) {
+                    return Err(SimError::Sybil {
+                        miner: i,
+                        first,
+                        index,
+                    });
+                }
+            }
+        }
         for (v, spec) in config.validators.iter().enumerate() {
             if let Some(&f) = spec.favours.iter().find(|&&f| f >= n) {
                 return Err(out_of_range(format!("validators[{v}].favours"), f));
@@ -333,6 +484,7 @@ impl Simulation {
             histories,
             bonds: Vec::new(),
             totals: Vec::new(),
+            replay: BTreeMap::new(),
         })
     }
 
@@ -365,50 +517,60 @@ impl Simulation {
         for (v, spec) in c.validators.iter().enumerate() {
             let mut outcomes = Vec::with_capacity(c.challenges_per_epoch);
             for k in 0..c.challenges_per_epoch {
-                let class = c.classes[k % c.classes.len()];
-                let id = ChallengeId((self.epoch << 32) | ((v as u64) << 20) | k as u64);
-                let mut rng = SplitMix64::new(c.seed ^ id.0.rotate_left(7));
-                // A market whose reference settlement trades nothing is not sent: "no trade" is
-                // right whatever the labels, so a guess would score like a solution. Real
-                // validators skip such batches the same way (they solve before broadcasting).
-                let mut tries = 0;
-                let (ch, reference) = loop {
-                    let mut ch: Challenge = challenge(class, rng.next_u64(), &c.difficulty);
-                    ch.id = id;
-                    let reference = reference(&ch, &c.mechanism).ok();
-                    tries += 1;
-                    let trivial =
-                        matches!(&reference, Some(Answer::Settlement(s)) if s.fills.is_empty());
-                    if !trivial || tries >= MAX_DRAWS {
-                        break (ch, reference);
-                    }
-                };
+                let (ch, reference, mut rng) = draw(c, self.epoch, v, k);
+                let (class, id) = (ch.class, ch.id);
                 let views: Vec<_> = (0..n)
                     .map(|m| salt(&ch, &miner_salt(c.seed, v, id, m)))
                     .collect();
+                let ctx = Context {
+                    config: &c.mechanism,
+                    copied: None,
+                };
                 // Answers to each miner's own view; copiers afterwards, from their targets.
                 let mut answers: Vec<Option<Answer>> = vec![None; n];
                 for (m, spec_m) in c.miners.iter().enumerate() {
-                    if spec_m.strategy != Strategy::Copier {
-                        let ctx = Context {
-                            config: &c.mechanism,
-                            copied: None,
-                        };
-                        answers[m] = spec_m.strategy.answer(&views[m].0, &ctx).ok();
+                    if spec_m.strategy == Strategy::Copier {
+                        continue;
+                    }
+                    let own = spec_m.strategy.answer(&views[m].0, &ctx).ok();
+                    if spec_m.role != Role::Replay {
+                        answers[m] = own;
+                        continue;
+                    }
+                    // Send the stored answer to the earlier challenge in this slot; store this
+                    // one's for the next epoch.
+                    let key = (m, v, k);
+                    answers[m] = match self.replay.remove(&key) {
+                        Some(old) => Some(old),
+                        None if self.epoch == 0 => {
+                            let (old, _, _) = draw(c, PRE_RUN_EPOCH, v, k);
+                            let (view, _) = salt(&old, &miner_salt(c.seed, v, old.id, m));
+                            spec_m.strategy.answer(&view, &ctx).ok()
+                        }
+                        None => None,
+                    };
+                    if let Some(a) = own {
+                        self.replay.insert(key, a);
                     }
                 }
                 // base × [0.5, 1.5), seeded per miner and challenge; a slow miner's is fixed.
-                let mut latency: Vec<u64> = c
-                    .miners
-                    .iter()
-                    .map(|spec_m| {
-                        let jitter = rng.below(1000);
-                        spec_m
-                            .strategy
-                            .latency_ms()
-                            .unwrap_or(spec_m.latency_ms * (500 + jitter) / 1000)
-                    })
-                    .collect();
+                // A sybil's later identities draw nothing: they wait for the same solver.
+                let mut latency = vec![0u64; n];
+                for (m, spec_m) in c.miners.iter().enumerate() {
+                    if matches!(spec_m.role, Role::Sybil { index, .. } if index > 0) {
+                        continue;
+                    }
+                    let jitter = rng.below(1000);
+                    latency[m] = spec_m
+                        .strategy
+                        .latency_ms()
+                        .unwrap_or(spec_m.latency_ms * (500 + jitter) / 1000);
+                }
+                for (m, spec_m) in c.miners.iter().enumerate() {
+                    if let Role::Sybil { first, index } = spec_m.role {
+                        latency[m] = latency[first] * (index as u64 + 1);
+                    }
+                }
                 for (m, spec_m) in c.miners.iter().enumerate() {
                     if let (Strategy::Copier, Some(t)) = (&spec_m.strategy, spec_m.copies) {
                         // It can only send what it has seen: after its target.
