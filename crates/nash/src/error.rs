@@ -335,6 +335,14 @@ pub enum SettlementError {
         /// The limit.
         max: usize,
     },
+    /// More posted prices than [`crate::config::SettlementRules::max_fills`].
+    #[error("prices: {count} entries, at most {max} accepted")]
+    TooManyPrices {
+        /// Prices given.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
     /// A fill moves nothing.
     #[error("fills[{index}].quantity is zero")]
     ZeroFill {

@@ -94,7 +94,7 @@ impl Settlement {
             }
         }
         if self.prices.len() > rules.max_fills {
-            return Err(SettlementError::TooManyFills {
+            return Err(SettlementError::TooManyPrices {
                 count: self.prices.len(),
                 max: rules.max_fills,
             });

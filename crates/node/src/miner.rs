@@ -487,7 +487,8 @@ pub async fn start(config: MinerConfig) -> Result<RunningMiner, MinerError> {
         .with_state(Arc::clone(&shared));
     let app = challenges
         .merge(peeks)
-        .merge(crate::ops::routes(Arc::clone(&telemetry), openapi()));
+        .merge(crate::ops::routes(Arc::clone(&telemetry), openapi()))
+        .method_not_allowed_fallback(crate::ops::method_not_allowed);
 
     let signal = stopped(shutdown_rx);
     let server = tokio::spawn(async move {

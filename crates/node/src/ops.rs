@@ -4,7 +4,7 @@
 use alloy::primitives::Address;
 use axum::Router;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use prometheus_client::encoding::EncodeLabelSet;
@@ -113,16 +113,46 @@ struct Ops {
     openapi: Arc<serde_json::Value>,
 }
 
-/// `GET /health`, `GET /metrics` and `GET /openapi.json`, to merge into a service's router.
+/// `GET /health`, `GET /metrics` and `GET /openapi.json`, to merge into a service's router,
+/// with the fallback for paths no route serves: `404 not_found` with a JSON refusal body, like
+/// every other refusal (axum's own 404 has an empty body).
 pub fn routes(telemetry: Arc<Telemetry>, openapi: serde_json::Value) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi_json))
+        .fallback(not_found)
         .with_state(Ops {
             telemetry,
             openapi: Arc::new(openapi),
         })
+}
+
+/// `404 not_found`: no route serves the path.
+pub async fn not_found(method: Method, uri: Uri) -> Response {
+    refusal(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        format!("no route for {method} {}", uri.path()),
+    )
+}
+
+/// `405 method_not_allowed`: the path is served, not with this method. Set it on a service's
+/// whole router with `Router::method_not_allowed_fallback` (axum's own 405 has an empty body).
+pub async fn method_not_allowed(method: Method, uri: Uri) -> Response {
+    refusal(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("{} does not take {method}", uri.path()),
+    )
+}
+
+fn refusal(status: StatusCode, error: &str, reason: String) -> Response {
+    let body = crate::http::RefusalBody {
+        error: error.into(),
+        reason,
+    };
+    (status, axum::Json(body)).into_response()
 }
 
 async fn health(State(ops): State<Ops>) -> axum::Json<Health> {

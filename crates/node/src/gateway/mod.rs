@@ -49,6 +49,7 @@ use crate::ops::{self, Telemetry};
 use crate::wire::{Gate, GateConfig, HEADER_NONCE};
 use alloy::primitives::{Address, keccak256};
 use axum::body::Bytes;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Extension, Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -601,6 +602,7 @@ impl Gateway {
         open.merge(parties)
             .merge(validators)
             .merge(ops::routes(self.telemetry.clone(), openapi()))
+            .method_not_allowed_fallback(ops::method_not_allowed)
     }
 
     fn refuse(&self, refused: Refused) -> Response {
@@ -786,8 +788,19 @@ async fn outcome(
     answer(&gw, result)
 }
 
-async fn get_intent(State(gw): State<Arc<Gateway>>, Path(id): Path<String>) -> Response {
+async fn get_intent(
+    State(gw): State<Arc<Gateway>>,
+    id: Result<Path<String>, PathRejection>,
+) -> Response {
     let result = async {
+        // A path segment that does not percent-decode to UTF-8 is refused like any bad id.
+        let Path(id) = id.map_err(|e| {
+            Refused::new(
+                StatusCode::BAD_REQUEST,
+                "malformed_id",
+                format!("id: {}", e.body_text()),
+            )
+        })?;
         let id = Hash32::from_hex(&id).ok_or_else(|| {
             Refused::new(
                 StatusCode::BAD_REQUEST,

@@ -29,6 +29,7 @@ use crate::ops::{self, Telemetry};
 use crate::wire::{Gate, GateConfig};
 use alloy::primitives::{Address, B256, keccak256};
 use alloy::signers::local::PrivateKeySigner;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Extension, Path as UrlPath, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -585,7 +586,10 @@ pub async fn start(config: ValidatorConfig) -> Result<RunningValidator, Validato
         .route("/emissions/{account}", get(emission_proof))
         .route("/status", get(status_json))
         .with_state(shared.clone());
-    let app = signed.merge(open).merge(ops::routes(telemetry, openapi()));
+    let app = signed
+        .merge(open)
+        .merge(ops::routes(telemetry, openapi()))
+        .method_not_allowed_fallback(ops::method_not_allowed);
     let server = tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {
             tracing::error!(error = %e, "validator server stopped");
@@ -771,9 +775,17 @@ async fn answer(
 
 async fn emission_proof(
     State(shared): State<Arc<Shared>>,
-    UrlPath(account): UrlPath<String>,
+    account: Result<UrlPath<String>, PathRejection>,
 ) -> Response {
     let t = &shared.telemetry;
+    // A path segment that does not percent-decode to UTF-8 is refused like any bad account.
+    let account = match account {
+        Ok(UrlPath(account)) => account,
+        Err(e) => {
+            let reason = format!("account: {}", e.body_text());
+            return refuse(StatusCode::BAD_REQUEST, "malformed_account", reason, t);
+        }
+    };
     let Ok(who) = account.parse::<Address>() else {
         return refuse(
             StatusCode::BAD_REQUEST,
