@@ -311,7 +311,17 @@ impl Ledger for RpcLedger {
             self.release_nonce(from);
             return Err(e);
         }
-        let receipt = self.wait_receipt(tx_hash).await?;
+        let receipt = match self.wait_receipt(tx_hash).await {
+            Ok(receipt) => receipt,
+            Err(e) => {
+                // No receipt in time: the node may have dropped it. The next send takes its
+                // nonce from the node's pending count again, which still counts this
+                // transaction if the node holds it, and reuses the nonce if it was dropped;
+                // otherwise every later transaction would wait behind the gap.
+                self.release_nonce(from);
+                return Err(e);
+            }
+        };
         let block_number = receipt.block_number.unwrap_or_default();
         if !receipt.status() {
             // Mined but failed (state changed between simulation and inclusion): replay it at

@@ -93,6 +93,34 @@ async fn commit_and_reveal(shared: &Shared, epoch: u64, now_s: u64) -> Result<()
     let s = &shared.schedule;
     let store = &shared.store;
     let mut commit = store.commit(epoch).map_err(|e| e.to_string())?;
+    // A commit saved but not known to have landed: the process died, or the receipt was lost,
+    // after its transaction was sent. If the chain holds exactly this commitment it landed;
+    // sending it again would revert `AlreadyCommitted` and it would never be revealed.
+    if now_s >= s.commit_opens(epoch)
+        && now_s < s.propose_opens(epoch)
+        && let Some(c) = commit.as_mut().filter(|c| !c.committed)
+    {
+        let weights: Vec<(Address, U256)> = c
+            .weights
+            .iter()
+            .map(|(m, w)| (*m, U256::from(*w)))
+            .collect();
+        let me = shared.signer.address();
+        let commitment = pin_chain::weights_commitment(epoch, me, &weights, c.salt)
+            .map_err(|e| format!("weights for epoch {epoch}: {e}"))?;
+        let on_chain = shared
+            .protocol
+            .commitment_of(epoch, me)
+            .await
+            .map_err(|e| format!("read the commitment for epoch {epoch}: {e}"))?;
+        if on_chain == commitment {
+            c.committed = true;
+            store.put_commit(epoch, c).map_err(|e| e.to_string())?;
+            shared.event(format!(
+                "weights for epoch {epoch} were committed before (found on chain)"
+            ));
+        }
+    }
     if now_s >= s.commit_opens(epoch) && now_s < s.reveal_opens(epoch) {
         if commit.is_none() {
             let c = Commit {
