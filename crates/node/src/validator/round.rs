@@ -162,16 +162,37 @@ async fn real_market(
         lease_ms: LEASE_MS,
     };
     let now = now_ms();
-    match shared
+    // Lease only when what is pending, with what this validator already holds, forms a market.
+    // Otherwise a validator that leased one side of a trade would hold it, for the whole lease,
+    // from the validator that leased the other side, and neither could settle it.
+    let pending: Vec<IntentRecord> = shared
         .client
-        .post::<_, Vec<IntentRecord>>(&format!("{gateway}/batches"), &req)
+        .get(&format!("{gateway}/intents?state=pending&limit={BATCH}"))
         .await
-    {
-        Ok(v) => {
-            let mut pool = shared.pool.lock().unwrap_or_else(|p| p.into_inner());
-            pool.extend(v.into_iter().map(|r| (r, now + LEASE_MS)));
+        .unwrap_or_default();
+    let worth_leasing = !pending.is_empty() && {
+        let held: Vec<IntentRecord> = shared
+            .pool
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|(r, _)| r.clone())
+            .chain(pending)
+            .collect();
+        market_from(&held, id, deadline_ms, salt).is_some()
+    };
+    if worth_leasing {
+        match shared
+            .client
+            .post::<_, Vec<IntentRecord>>(&format!("{gateway}/batches"), &req)
+            .await
+        {
+            Ok(v) => {
+                let mut pool = shared.pool.lock().unwrap_or_else(|p| p.into_inner());
+                pool.extend(v.into_iter().map(|r| (r, now + LEASE_MS)));
+            }
+            Err(e) => tracing::debug!(error = %e, "no intents from the gateway"),
         }
-        Err(e) => tracing::debug!(error = %e, "no intents from the gateway"),
     }
     let mut pool = shared.pool.lock().unwrap_or_else(|p| p.into_inner());
     // A margin so that a settlement is reported while the lease still holds.
