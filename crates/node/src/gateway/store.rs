@@ -320,13 +320,7 @@ impl<'t> Tables<'t> {
 
     /// Marks pending intents whose `expires_ms` is at or before `now_ms` expired.
     fn expire(&mut self, now_ms: u64) -> Result<usize, GatewayError> {
-        let due: Vec<Id> = self
-            .pending_expiry
-            .range(..=(now_ms, u64::MAX))
-            .map_err(storage("reading pending_expiry"))?
-            .map(|entry| entry.map(|(_, id)| id.value()))
-            .collect::<Result<_, _>>()
-            .map_err(storage("reading pending_expiry"))?;
+        let due = due(&self.pending_expiry, now_ms, "reading pending_expiry")?;
         for id in &due {
             let mut stored = self.load_known(id)?;
             self.transition(&mut stored, IntentStatus::Expired)?;
@@ -336,13 +330,7 @@ impl<'t> Tables<'t> {
 
     /// Returns intents whose lease ended at or before `now_ms` to pending.
     fn return_lapsed(&mut self, now_ms: u64) -> Result<usize, GatewayError> {
-        let due: Vec<Id> = self
-            .leases
-            .range(..=(now_ms, u64::MAX))
-            .map_err(storage("reading leases"))?
-            .map(|entry| entry.map(|(_, id)| id.value()))
-            .collect::<Result<_, _>>()
-            .map_err(storage("reading leases"))?;
+        let due = due(&self.leases, now_ms, "reading leases")?;
         for id in &due {
             let mut stored = self.load_known(id)?;
             self.transition(&mut stored, IntentStatus::Pending)?;
@@ -679,6 +667,20 @@ impl Store {
         let meta = rtx.open_table(META).map_err(storage("opening meta"))?;
         read_stats(&meta)
     }
+}
+
+/// The ids of a time index (`(time_ms, seq) → id`) whose time is at or before `now_ms`.
+fn due(
+    index: &Table<'_, (u64, u64), Id>,
+    now_ms: u64,
+    what: &'static str,
+) -> Result<Vec<Id>, GatewayError> {
+    index
+        .range(..=(now_ms, u64::MAX))
+        .map_err(storage(what))?
+        .map(|entry| entry.map(|(_, id)| id.value()))
+        .collect::<Result<_, _>>()
+        .map_err(storage(what))
 }
 
 #[cfg(test)]
