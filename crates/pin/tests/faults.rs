@@ -18,15 +18,18 @@
 //!
 //! The embedded chain killed mid-write is `crash.rs`.
 
+mod common;
+
+use common::{free_port, get, pin_command, try_wait_for, wait_for};
 use std::collections::HashMap;
 use std::fs::OpenOptions;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use alloy::node_bindings::AnvilInstance;
 use alloy::primitives::{Address, B256, Bytes, U256, keccak256};
@@ -70,22 +73,6 @@ impl Drop for Net {
             }
         }
     }
-}
-
-fn pin_command(data_dir: &Path, rpc_url: &str, key: &str, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_pin"));
-    command
-        .arg("--data-dir")
-        .arg(data_dir)
-        .arg("--rpc-url")
-        .arg(rpc_url)
-        .arg("--key")
-        .arg(key)
-        .args(args)
-        .env_remove("PIN_KEY")
-        .env_remove("PIN_RPC_URL")
-        .env_remove("PIN_DATA_DIR");
-    command
 }
 
 impl Net {
@@ -316,13 +303,6 @@ impl Net {
     }
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
 fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -337,41 +317,6 @@ fn sleep_until(unix_s: u64) {
     if target > now {
         std::thread::sleep(Duration::from_millis(target - now));
     }
-}
-
-fn get(url: &str) -> Option<Value> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .ok()?;
-    rt.block_on(async {
-        reqwest::Client::new()
-            .get(url)
-            .timeout(Duration::from_secs(2))
-            .send()
-            .await
-            .ok()?
-            .json()
-            .await
-            .ok()
-    })
-}
-
-fn try_wait_for<T>(timeout: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
-    let start = Instant::now();
-    loop {
-        if let Some(x) = f() {
-            return Some(x);
-        }
-        if start.elapsed() > timeout {
-            return None;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
-fn wait_for<T>(what: &str, timeout: Duration, f: impl FnMut() -> Option<T>) -> T {
-    try_wait_for(timeout, f).unwrap_or_else(|| panic!("timed out waiting for {what}"))
 }
 
 fn dev_address(i: usize) -> Address {

@@ -5,10 +5,12 @@
 //! validator stake; a miner claims its PIN with a validator's proof; the honest miners earn
 //! more than the copier and the random one.
 
-use std::net::TcpListener;
+mod common;
+
+use common::{free_port, get, pin_command, wait_for};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use pin_chain::testing::spawn_anvil;
 use serde_json::Value;
@@ -32,19 +34,7 @@ impl Drop for Services {
 
 impl Pin<'_> {
     fn command(&self, key: &str, args: &[&str]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_pin"));
-        command
-            .arg("--data-dir")
-            .arg(self.data_dir)
-            .arg("--rpc-url")
-            .arg(&self.rpc_url)
-            .arg("--key")
-            .arg(key)
-            .args(args)
-            .env_remove("PIN_KEY")
-            .env_remove("PIN_RPC_URL")
-            .env_remove("PIN_DATA_DIR");
-        command
+        pin_command(self.data_dir, &self.rpc_url, key, args)
     }
 
     fn run(&self, key: &str, args: &[&str]) -> Output {
@@ -77,42 +67,6 @@ impl Pin<'_> {
             .stderr(file)
             .spawn()
             .expect("spawn pin")
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-fn get(url: &str) -> Option<Value> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .ok()?;
-    rt.block_on(async {
-        reqwest::Client::new()
-            .get(url)
-            .timeout(Duration::from_secs(2))
-            .send()
-            .await
-            .ok()?
-            .json()
-            .await
-            .ok()
-    })
-}
-
-fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>) -> T {
-    let start = Instant::now();
-    loop {
-        if let Some(x) = f() {
-            return x;
-        }
-        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(500));
     }
 }
 
