@@ -100,14 +100,8 @@ async fn commit_and_reveal(shared: &Shared, epoch: u64, now_s: u64) -> Result<()
         && now_s < s.propose_opens(epoch)
         && let Some(c) = commit.as_mut().filter(|c| !c.committed)
     {
-        let weights: Vec<(Address, U256)> = c
-            .weights
-            .iter()
-            .map(|(m, w)| (*m, U256::from(*w)))
-            .collect();
         let me = shared.signer.address();
-        let commitment = pin_chain::weights_commitment(epoch, me, &weights, c.salt)
-            .map_err(|e| format!("weights for epoch {epoch}: {e}"))?;
+        let commitment = commitment(c, epoch, me)?;
         let on_chain = shared
             .protocol
             .commitment_of(epoch, me)
@@ -134,14 +128,7 @@ async fn commit_and_reveal(shared: &Shared, epoch: u64, now_s: u64) -> Result<()
             commit = Some(c);
         }
         if let Some(c) = commit.as_mut().filter(|c| !c.committed) {
-            let weights: Vec<(Address, U256)> = c
-                .weights
-                .iter()
-                .map(|(m, w)| (*m, U256::from(*w)))
-                .collect();
-            let me = shared.signer.address();
-            let commitment = pin_chain::weights_commitment(epoch, me, &weights, c.salt)
-                .map_err(|e| format!("weights for epoch {epoch}: {e}"))?;
+            let commitment = commitment(c, epoch, shared.signer.address())?;
             {
                 let _one = shared.tx_lock.lock().await;
                 shared
@@ -162,11 +149,7 @@ async fn commit_and_reveal(shared: &Shared, epoch: u64, now_s: u64) -> Result<()
         && now_s < s.propose_opens(epoch)
         && let Some(c) = commit.as_mut().filter(|c| c.committed && !c.revealed)
     {
-        let weights: Vec<(Address, U256)> = c
-            .weights
-            .iter()
-            .map(|(m, w)| (*m, U256::from(*w)))
-            .collect();
+        let weights = c.chain_weights();
         {
             let _one = shared.tx_lock.lock().await;
             shared
@@ -357,4 +340,20 @@ pub(super) async fn run(shared: Arc<Shared>) {
             shared.event(err);
         }
     }
+}
+
+impl Commit {
+    /// The weights as the contract takes them.
+    fn chain_weights(&self) -> Vec<(Address, U256)> {
+        self.weights
+            .iter()
+            .map(|(m, w)| (*m, U256::from(*w)))
+            .collect()
+    }
+}
+
+/// What `validator` commits to for `epoch`: the hash the contract checks the reveal against.
+fn commitment(c: &Commit, epoch: u64, validator: Address) -> Result<B256, String> {
+    pin_chain::weights_commitment(epoch, validator, &c.chain_weights(), c.salt)
+        .map_err(|e| format!("weights for epoch {epoch}: {e}"))
 }
