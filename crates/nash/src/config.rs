@@ -272,32 +272,38 @@ pub struct StratumRule {
     pub twf_floor: f64,
 }
 
-/// Base and complexity multiplier of one class.
+/// Base, complexity multiplier and typical solver count of one class.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PmuEntry {
     /// Base PMU.
     pub base: f64,
     /// Complexity multiplier.
     pub complexity: f64,
+    /// The number of solvers the class typically has (the seed table's "typical solvers"): the
+    /// `solvers` of the formula. A count taken from one challenge's answers would be a count of
+    /// identities or of distinct answers, which a miner splitting into sybils inflates for free
+    /// to lower the reward of challenges others win (see [`crate::score`]).
+    pub solvers: u64,
 }
 
-/// Proof of marginal utility: `base × 1/√solvers × complexity × uniqueness`, clamped.
+/// Proof of marginal utility: `base × 1/√solvers × complexity × uniqueness`, clamped, with
+/// `solvers` the class's typical solver count.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct PmuConfig {
-    /// Simple two-party swap: 0.3 / 1.0 (seed table).
+    /// Simple two-party swap: 0.3 / 1.0 / 150 solvers (seed table: "150+").
     pub simple_swap: PmuEntry,
-    /// Two-party with constraints: 0.7 / 1.2 (seed table).
+    /// Two-party with constraints: 0.7 / 1.2 / 75 (seed table: "50–100").
     pub constrained_swap: PmuEntry,
-    /// Three-party optimisation: 1.8 / 2.5 (seed table).
+    /// Three-party optimisation: 1.8 / 2.5 / 20 (seed table: "10–30").
     pub three_party: PmuEntry,
-    /// Multi-subnet resource triangle: 3.0 / 4.0 (seed table).
+    /// Multi-subnet resource triangle: 3.0 / 4.0 / 6 (seed table: "3–10").
     pub resource_triangle: PmuEntry,
-    /// Zero-sum game (polynomial, like a constrained swap): 0.7 / 1.2 (our choice).
+    /// Zero-sum game (polynomial, like a constrained swap): 0.7 / 1.2 / 75 (our choice).
     pub zero_sum_game: PmuEntry,
-    /// General game (PPAD-complete): 1.8 / 2.5 (our choice).
+    /// General game (PPAD-complete, like three-party): 1.8 / 2.5 / 20 (our choice).
     pub general_game: PmuEntry,
-    /// Coalition formation (NP-hard): 3.0 / 4.0 (our choice).
+    /// Coalition formation (NP-hard, like the triangle): 3.0 / 4.0 / 6 (our choice).
     pub coalition_formation: PmuEntry,
     /// Lowest PMU. Default 0.1.
     pub min: f64,
@@ -317,15 +323,19 @@ pub struct PmuConfig {
 
 impl Default for PmuConfig {
     fn default() -> Self {
-        let e = |base, complexity| PmuEntry { base, complexity };
+        let e = |base, complexity, solvers| PmuEntry {
+            base,
+            complexity,
+            solvers,
+        };
         Self {
-            simple_swap: e(0.3, 1.0),
-            constrained_swap: e(0.7, 1.2),
-            three_party: e(1.8, 2.5),
-            resource_triangle: e(3.0, 4.0),
-            zero_sum_game: e(0.7, 1.2),
-            general_game: e(1.8, 2.5),
-            coalition_formation: e(3.0, 4.0),
+            simple_swap: e(0.3, 1.0, 150),
+            constrained_swap: e(0.7, 1.2, 75),
+            three_party: e(1.8, 2.5, 20),
+            resource_triangle: e(3.0, 4.0, 6),
+            zero_sum_game: e(0.7, 1.2, 75),
+            general_game: e(1.8, 2.5, 20),
+            coalition_formation: e(3.0, 4.0, 6),
             min: 0.1,
             max: 5.0,
             uniqueness_bonus: 1.5,

@@ -419,16 +419,20 @@ pub fn de_salted_digest(map: &SaltMap, answer: &Answer, pmu: &PmuConfig) -> Hash
 
 /// Which of one challenge's answers, given in arrival order with each miner's map and the
 /// quality its de-salted answer verified to, are copies: `Some(i)` when the answer's *salted*
-/// bytes equal those of answer `i`, its author, while the two de-salt to different answers —
-/// bytes made for another miner's salt. The author of a set of equal bytes is the one whose own
-/// map makes the best answer of them (the earliest on ties): only the miner the bytes were
-/// solved for de-salts them to the right answer, so a copier that races its source to the
-/// validator takes nothing from it. A copy is refused (`Q = 0`) whether or not it happens to
-/// verify under the copier's map (a coalition game with a wide core, say, where a relabelled
-/// optimum is still optimal). It keeps its own de-salted digest, so it never joins, and so
-/// never lowers, the group of the answer it copied. Honest miners never collide on salted bytes
-/// unless their answers do not depend on the labels, and then they de-salt to the same answer
-/// and are not copies.
+/// bytes equal those of answer `i`, its author, the two de-salt to different answers, and the
+/// bytes verify *worse* under the answer's own map than under the author's — bytes made for
+/// another miner's salt. The author of a set of equal bytes is the one whose own map makes the
+/// best answer of them (the earliest on ties): only the miner the bytes were solved for de-salts
+/// them to the right answer, so a copier that races its source to the validator takes nothing
+/// from it. A copy is refused (`Q = 0`) even where its own `Q` is above 0, and it keeps its own
+/// de-salted digest, so it never joins, and so never lowers, the group of the answer it copied.
+///
+/// Equal bytes that verify *as well* under both maps are not copies: in a small game two honest
+/// miners' pure equilibria can have equal salted bytes (action 0 of each view, say) and de-salt
+/// to two different equilibria. Refusing the later one punished honest miners (more often the
+/// more identities answer, which paid a splitter) for an answer that is right for its own view.
+/// Such an answer earns only if it is the first best answer (see [`crate::score`]), which a
+/// copier, later than what it copies, is not.
 #[must_use]
 pub fn copied_from(answers: &[(&SaltMap, &Answer, f64)], pmu: &PmuConfig) -> Vec<Option<usize>> {
     let digests: Vec<Hash32> = answers
@@ -452,7 +456,7 @@ pub fn copied_from(answers: &[(&SaltMap, &Answer, f64)], pmu: &PmuConfig) -> Vec
         .enumerate()
         .map(|(k, (_, answer, _))| {
             let i = author.get(&answer.hash()).copied().unwrap_or(k);
-            (i != k && digests[i] != digests[k]).then_some(i)
+            (i != k && digests[i] != digests[k] && answers[k].2 < answers[i].2).then_some(i)
         })
         .collect()
 }
@@ -643,9 +647,15 @@ mod tests {
                 assert_eq!(found[..2], [None, None], "{class:?} {seed}: honest answers");
                 let same = de_salted_digest(&views[0].1, &a, &config.pmu)
                     == de_salted_digest(&views[2].1, &a, &config.pmu);
-                // A label-independent answer (no trade, a symmetric game) de-salts alike: not a
-                // copy in any sense that matters. Every other one is caught.
-                assert_eq!(found[2], (!same).then_some(0), "{class:?} {seed}");
+                // A label-independent answer (no trade, a symmetric game) de-salts alike, and
+                // bytes that are as right for the copier's view as for the source's (a pure
+                // equilibrium landing on another) verify as well: neither is a copy in any sense
+                // that matters. Every other one is caught.
+                assert_eq!(
+                    found[2],
+                    (!same && qc < qa).then_some(0),
+                    "{class:?} {seed}"
+                );
                 // The copy racing ahead of its source still is the copy, unless it verifies as
                 // well under the copier's map (then the earlier one keeps the bytes).
                 let raced = [(&views[2].1, &a, qc), (&views[0].1, &a, qa)];

@@ -38,34 +38,46 @@
 //! `TWF = clamp(max(perf, floor) × slash, 0.5, 1.5)`: the floor protects a good miner against a
 //! noisy window, the slash is applied after it so that low quality always costs.
 //!
-//! # PMU, S and answer groups
+//! # PMU, S and the one reward per challenge
 //!
 //! The answers to one challenge are grouped by their canonical digest (the caller passes the
 //! digest of the de-salted answer): identical answers form one group, whatever identities sent
-//! them, and the group earns **one** reward, `S = Q × PMU × SPF × TWF`, which goes to its earliest
-//! member (ties: smallest [`MinerId`]); later identical answers earn nothing and change nothing
-//! for anyone else. `solvers` is the number of groups with `Q > 0`, so identical answers do not
-//! lower anyone's PMU either. The first group (earliest submission, then smallest digest) with
-//! the best `Q` is the unique-first group and its reward uses
-//! `PMU = clamp(base × complexity × uniqueness / √solvers, 0.1, 5.0)`; the others use
-//! uniqueness 1.
+//! them; a group's `Q` is its members' lowest. **Each challenge pays one reward**, `S = Q × PMU
+//! × SPF × TWF`, to the earliest member of the first group with the best `Q` any group
+//! reached — the best answer that arrived first; ties within the clock's resolution go to the
+//! smallest [`MinerId`] (not to the smallest digest: a miner with several optima could pick the
+//! one with the smallest digest, and a splitter would hold `k` such tickets). Every other
+//! answer — identical and later, different and worse, *different and as good* — earns nothing
+//! and changes nothing for anyone. `PMU = clamp(base × complexity × uniqueness / √solvers,
+//! 0.1, 5.0)` with the class's typical solver count from the configuration (the seed table's
+//! "typical solvers"), so it is a constant of the class.
 //!
-//! *Why not split a group's reward among its members?* Because identities are free. Any positive
-//! share for a later identical answer lets one miner that sends its answer from `k` identities
-//! collect more than one share, or — if the group's total is fixed or collapses with its size —
-//! dilute its honest co-members, which raises its share of the normalised pools (both variants
-//! failed the sybil property test). "One reward per group, to the first" makes a split never pay
-//! (property-tested below). A copier (same
-//! answer, later) therefore earns nothing, as the issue asks; honest miners converging on the
-//! same answer compete on time, which is what the latency part of TWF rewards anyway.
+//! *Why one reward per challenge, and not one per group?* Because identities are free, and any
+//! reward that depends on how many answers or identities there are can be bought by splitting
+//! one solver into `k` identities (each receives its own salted view, solves it, and answers):
 //!
-//! **Only the best answers earn.** A group earns `S` only if its `Q` is the best `Q` any group
-//! reached on the challenge. Paying every group by its `Q` (0.95 within 0.1 % of the optimum, 0.80
-//! within 1 %) next to "one reward per identical group" would pay a miner more for a slightly wrong
-//! answer of its own than for the right answer someone else sent first, and pay the noisy and the
-//! heuristic miners more than the exact ones (the simulation in `pin-sim` showed exactly that). With
-//! this rule a perturbed copy of the best answer earns nothing, and the lower bands still cost TWF
-//! through the fidelity slash.
+//! * a share for a later *identical* answer lets the splitter collect `k` shares, or — if the
+//!   group's total is fixed or collapses with its size — dilute its honest co-members (both
+//!   variants failed the sybil property test below);
+//! * a reward for every *different* answer with the best `Q` gives it `k` tickets wherever the
+//!   optimum is not unique (a least-core split of a coalition game, one of several equilibria
+//!   of a general game), because its `k` views de-salt to different optima: +1.9 % over the
+//!   same solver as one identity in `pin sim --adversarial` (seed 1), up to +2.4 % on seeds 1–8;
+//! * `1/√solvers` with `solvers` counted from the challenge's answers (the distinct valid
+//!   answers) lets its later identities lower the reward of the challenges others win, and so
+//!   raise its share of the normalised pools: with one reward per challenge, still up to +0.04 %
+//!   on seeds 1–16, and exactly 0 once `solvers` was the class's constant.
+//!
+//! With one reward, to the first best answer, the reward of a challenge goes to whoever was
+//! first; a splitter's identity 0 answers exactly when its solver as one identity would, and the
+//! rest come later (the property tests below and the simulation's single-identity control:
+//! splitting earns exactly what one identity earns, on every seed tried). A copier (same answer,
+//! later) earns nothing; honest miners reaching the same or another optimum compete on time,
+//! which is what the latency part of TWF rewards anyway. Paying slightly worse answers by their
+//! `Q` (0.95 within 0.1 %, 0.80 within 1 %) would pay a miner more for a perturbed copy than the
+//! right answer earns someone else, and pay the noisy and the heuristic miners more than the
+//! exact ones (the simulation in `pin-sim` showed exactly that); the lower bands cost TWF through
+//! the fidelity slash instead.
 //!
 //! **Saturation cap.** If the easy classes (simple and constrained swaps) take more than
 //! `saturation_cap` (25 %) of ΣS, their scores are scaled down so that they take exactly that
@@ -75,16 +87,16 @@
 //!
 //! `stability = emission × 0.4` (rounded down), `discovery = emission − stability`. The discovery
 //! pool is split by ΣS. The stability pool is split by `TWF × credit`, where a miner's credit is
-//! the number of groups it earned this epoch: distributing it by TWF per identity would pay
+//! the number of challenges it earned this epoch: distributing it by TWF per identity would pay
 //! every sybil identity a full share. Each split rounds every amount down and gives the remainder
 //! to the largest weight (the smallest [`MinerId`] on ties). A pool
 //! with no weight goes to the other pool; with neither, the emission is returned as
 //! `undistributed` (for the caller to carry over).
 //!
-//! The sybil guarantee covers identical answers. Splitting *different* work across identities is
-//! like starting fresh identities: each starts at TWF 0.7 and needs the strata's challenge counts;
-//! its TWF is still per identity, so a split that sends the best-paid work to the identity with
-//! the best record is not excluded by this module (registration cost is the chain's defence).
+//! The sybil guarantee covers the rewards of challenges. TWF and strata are per identity: a
+//! split that sends its best-paid work to the identity with the best record is not excluded by
+//! this module (registration cost is the chain's defence), and each new identity starts at TWF
+//! 0.7 and needs the strata's challenge counts.
 
 use crate::class::ProblemClass;
 use crate::config::{Config, Stratum, TwfConfig};
@@ -396,16 +408,17 @@ fn sqrt(n: u64) -> Fixed {
     Fixed((u128::from(n.max(1)) * SCALE * SCALE).isqrt())
 }
 
-/// `PMU = clamp(base × complexity × uniqueness / √solvers)` for `class`.
+/// The PMU of a challenge of `class` for the first miner to its best answer (the only answer
+/// that earns): `clamp(base × complexity × uniqueness / √solvers)` with the class's typical
+/// solver count.
 #[must_use]
-pub fn pmu(class: ProblemClass, solvers: u64, unique_first: bool, config: &Config) -> Pmu {
+pub fn pmu(class: ProblemClass, config: &Config) -> Pmu {
     let p = &config.pmu;
     let e = p.entry(class);
-    let mut x = Fixed::from_f64(e.base).times(Fixed::from_f64(e.complexity));
-    if unique_first {
-        x = x.times(Fixed::from_f64(p.uniqueness_bonus));
-    }
-    let x = x.over(sqrt(solvers));
+    let x = Fixed::from_f64(e.base)
+        .times(Fixed::from_f64(e.complexity))
+        .times(Fixed::from_f64(p.uniqueness_bonus))
+        .over(sqrt(e.solvers));
     let lo = Fixed::from_f64(p.min);
     Pmu(x.clamp(lo, Fixed::from_f64(p.max).max(lo)))
 }
@@ -460,8 +473,10 @@ pub struct MinerRow {
     pub stratum: Stratum,
     /// Its TWF.
     pub twf: Twf,
-    /// Groups it earned (valid answers it was first to), in fixed point.
+    /// Challenges it earned (it was first to the best answer), in fixed point.
     pub credit: Fixed,
+    /// The mean PMU of the challenges it earned (0 when none).
+    pub pmu: Pmu,
     /// ΣS after the saturation cap.
     pub score: Score,
     /// Its stability-pool amount.
@@ -514,6 +529,7 @@ pub fn split(pool: u128, weights: &[u128]) -> Vec<u128> {
 #[derive(Default)]
 struct Acc {
     credit: u128,
+    pmu: u128,
     easy: u128,
     hard: u128,
 }
@@ -563,34 +579,26 @@ pub fn epoch(
             .map(|(h, g)| (h, g, q(g)))
             .filter(|(_, _, q)| *q > Fixed::ZERO)
             .collect();
-        let solvers = valid.len() as u64;
         let best = valid.iter().map(|v| v.2).max().unwrap_or(Fixed::ZERO);
-        let unique = valid
+        let Some(winner) = valid
             .iter()
             .filter(|v| v.2 == best)
-            .min_by_key(|v| (v.1[0].at_ms, *v.0))
-            .map(|v| *v.0);
-        let plain = pmu(ch.class, solvers, false, config).0;
-        let bonus = pmu(ch.class, solvers, true, config).0;
-        let spf = spf(ch.priority, config);
-        let easy = ch.class.is_bilateral();
-        for (hash, members, q) in valid {
-            // Only the challenge's best answers earn (see the module doc).
-            if q < best {
-                continue;
-            }
-            // One reward per group, to its earliest member (see the module doc).
-            let mut share = q.times(plain).times(spf).0;
-            if Some(*hash) == unique {
-                share += q.times(Fixed(bonus.0 - plain.0)).times(spf).0;
-            }
-            let a = acc.entry(members[0].miner).or_default();
-            a.credit += SCALE;
-            if easy {
-                a.easy += share;
-            } else {
-                a.hard += share;
-            }
+            .min_by_key(|v| (v.1[0].at_ms, v.1[0].miner))
+        else {
+            continue;
+        };
+        // One reward per challenge: the first best answer's, to its earliest member (see the
+        // module doc).
+        let (members, q) = (winner.1, winner.2);
+        let pmu = pmu(ch.class, config).0;
+        let share = q.times(pmu).times(spf(ch.priority, config)).0;
+        let a = acc.entry(members[0].miner).or_default();
+        a.credit += SCALE;
+        a.pmu += pmu.0;
+        if ch.class.is_bilateral() {
+            a.easy += share;
+        } else {
+            a.hard += share;
         }
     }
 
@@ -682,6 +690,7 @@ pub fn epoch(
             stratum: st[i].0,
             twf: Twf(twf[i]),
             credit: Fixed(acc[m].credit),
+            pmu: Pmu(Fixed(acc[m].pmu).over(Fixed(acc[m].credit))),
             score: Score(Fixed(scores[i])),
             stability: stab[i],
             discovery: disc[i],
@@ -803,34 +812,18 @@ mod tests {
     #[test]
     fn pmu_hand_computed() {
         let c = cfg();
-        assert_eq!(
-            pmu(ProblemClass::SimpleSwap, 4, false, &c).0,
-            Fixed(150_000_000)
-        );
-        assert_eq!(
-            pmu(ProblemClass::SimpleSwap, 100, false, &c).0,
-            Fixed(100_000_000),
-            "floor 0.1"
-        );
-        assert_eq!(
-            pmu(ProblemClass::ResourceTriangle, 1, true, &c).0,
-            Fixed(5 * SCALE),
-            "cap 5"
-        );
-        // 1.8 · 2.5 / √9 = 1.5; with the bonus 2.25.
-        assert_eq!(
-            pmu(ProblemClass::ThreeParty, 9, false, &c).0,
-            Fixed(1_500_000_000)
-        );
-        assert_eq!(
-            pmu(ProblemClass::ThreeParty, 9, true, &c).0,
-            Fixed(2_250_000_000)
-        );
-        // 0.7 · 1.2 / √2 = 0.593969696…
-        assert_eq!(
-            pmu(ProblemClass::ZeroSumGame, 2, false, &c).0,
-            Fixed(593_969_696)
-        );
+        // 0.3 · 1.0 · 1.5 / √150 = 0.0367…: the floor 0.1.
+        assert_eq!(pmu(ProblemClass::SimpleSwap, &c).0, Fixed(100_000_000));
+        // 0.7 · 1.2 · 1.5 / √75 = 1.26 / 8.660254037 = 0.145492267…
+        assert_eq!(pmu(ProblemClass::ConstrainedSwap, &c).0, Fixed(145_492_267));
+        // 1.8 · 2.5 · 1.5 / √20 = 6.75 / 4.472135954 (rounded down) = 1.509345885…
+        assert_eq!(pmu(ProblemClass::ThreeParty, &c).0, Fixed(1_509_345_885));
+        // 3.0 · 4.0 · 1.5 / √6 = 7.35: the cap 5.
+        assert_eq!(pmu(ProblemClass::ResourceTriangle, &c).0, Fixed(5 * SCALE));
+        let mut few = c.clone();
+        few.pmu.three_party.solvers = 9;
+        // 6.75 / 3 = 2.25.
+        assert_eq!(pmu(ProblemClass::ThreeParty, &few).0, Fixed(2_250_000_000));
         assert_eq!(spf(None, &c), Fixed::ONE);
         assert_eq!(spf(Some(2.0), &c), Fixed(1_200_000_000));
         assert_eq!(spf(Some(0.1), &c), Fixed(800_000_000));
@@ -865,33 +858,41 @@ mod tests {
 
     #[test]
     fn epoch_hand_computed() {
-        // Three new miners (TWF 0.7), one three-party challenge: miner 1 first with a best
-        // answer, miner 3 next with a worse one (Q 0.95), miner 2 last with a different best
-        // answer. Three solvers; only the two best answers earn.
+        // Three new miners (TWF 0.7). A three-party challenge: miner 1 first with a best answer,
+        // miner 3 next with a worse one (Q 0.95), miner 2 last with a different best answer;
+        // only miner 1 earns. A general game: miner 2 first (Q 0.8), miner 3 later with the
+        // same Q — the best reached — so miner 2 earns.
         let c = cfg();
-        let ch = ChallengeOutcome {
+        let three = ChallengeOutcome {
             class: ProblemClass::ThreeParty,
             priority: None,
             submissions: vec![sub(1, 1, 1.0, 10), sub(2, 2, 1.0, 20), sub(3, 3, 0.95, 15)],
         };
-        let t = epoch(&c, 1_000_000, &[], &[ch]);
-        // √3 = 1.732050807 (rounded down); PMU plain = 4.5 / √3 = 2.598076212, with the bonus
-        // 6.75 / √3 = 3.897114318. S1 = 0.7 · 3.897114318 = 2.727980022;
-        // S2 = 0.7 · 2.598076212 = 1.818653348; S3 = 0.
+        let game = ChallengeOutcome {
+            class: ProblemClass::GeneralGame,
+            priority: None,
+            submissions: vec![sub(3, 4, 0.8, 9), sub(2, 5, 0.8, 5)],
+        };
+        let t = epoch(&c, 1_000_000, &[], &[three, game]);
+        // PMU 1.509345885 for both classes. S1 = 0.7 · 1.509345885 = 1.056542119 (rounded
+        // down); S2 = 0.7 · (0.8 · 1.509345885 = 1.207476708) = 0.845233695; S3 = 0.
         let r: Vec<(u128, u128, u128)> = t
             .rows
             .iter()
             .map(|r| (r.score.0.0, r.stability, r.discovery))
             .collect();
-        assert_eq!(r[0].0, 2_727_980_022);
-        assert_eq!(r[1].0, 1_818_653_348);
-        assert_eq!(r[2], (0, 0, 0), "a worse answer earns nothing");
-        // Stability 400 000 split by TWF × credit between the two that earned: 200 000 each.
+        assert_eq!(r[0].0, 1_056_542_119);
+        assert_eq!(r[1].0, 845_233_695);
+        assert_eq!(r[2], (0, 0, 0), "neither a worse nor a later answer earns");
+        // Stability 400 000 split by TWF × credit (one challenge each): 200 000 each.
         assert_eq!((r[0].1, r[1].1), (200_000, 200_000));
-        // Discovery 600 000 · S1 / (S1 + S2): exactly 3 : 2.
-        assert_eq!((r[0].2, r[1].2), (360_000, 240_000));
+        // Discovery 600 000 · S1 / (S1 + S2) = 333 333.33…, rounded down; the remainder goes to
+        // the largest score.
+        assert_eq!((r[0].2, r[1].2), (333_334, 266_666));
         assert_eq!(total(&t), 1_000_000);
         assert!(t.rows.iter().all(|r| r.twf == Twf(Fixed(700_000_000))));
+        let pmus: Vec<u128> = t.rows.iter().map(|r| r.pmu.0.0).collect();
+        assert_eq!(pmus, [1_509_345_885, 1_509_345_885, 0]);
     }
 
     #[test]
@@ -920,7 +921,7 @@ mod tests {
         );
         assert_eq!(row(&a, 1), row(&b, 1));
         assert_eq!(row(&a, 3), row(&b, 3));
-        // Miner 1 is unique-first with the best answer; miner 3's Q 0.8 answer earns nothing.
+        // Miner 1 is first with the best answer; miner 3's Q 0.8 answer earns nothing.
         assert!(row(&b, 1).score > row(&b, 3).score);
         assert_eq!(row(&b, 3).score, Score::default());
     }
@@ -1001,12 +1002,12 @@ mod tests {
         });
         let t = epoch(&c, 1_000_000_000, &[], &all);
         let (easy, hard) = (t.rows[0].score.0.0, t.rows[1].score.0.0);
-        // Uncapped easy would be 20 · 0.7 · 0.45 = 6.3 vs hard 0.7 · 1.26 = 0.882.
+        // Uncapped easy would be 20 · 0.7 · 0.1 = 1.4 vs hard 0.7 · 0.145492267 = 0.101844586.
         let share = easy as f64 / (easy + hard) as f64;
         assert!((share - 0.25).abs() < 1e-8, "{share}");
         // Easy classes alone are not capped.
         let only = epoch(&c, 1_000, &[], &swaps);
-        assert_eq!(only.rows[0].score.0, Fixed(20 * 315_000_000));
+        assert_eq!(only.rows[0].score.0, Fixed(20 * 70_000_000));
     }
 
     #[test]
@@ -1116,10 +1117,14 @@ mod tests {
             records in arb_records(),
             k in 2u32..5,
             delay in 0u64..5,
+            distinct in any::<bool>(),
+            worse in 0u8..=100,
             emission in 1u128..1_000_000_000_000,
         ) {
-            // Miner 0 is the attacker; in the split world, identities 100.. send the same
-            // answers (same digest, same or later time) with the same history.
+            // Miner 0 is the attacker; in the split world, identities 100.. send its answers
+            // at the same or later times with the same history: identity 0 the same answer, the
+            // others the same answer or (`distinct`) different answers no better than it — its
+            // solver on other salted views, landing on other optima or worse answers.
             let c = cfg();
             let honest = build(&raw);
             let h0 = history(&records, 5500, &c);
@@ -1138,9 +1143,24 @@ mod tests {
                     let mut ch = ch.clone();
                     let mine: Vec<Submission> = ch.submissions.iter().filter(|s| s.miner == MinerId(0)).copied().collect();
                     ch.submissions.retain(|s| s.miner != MinerId(0));
-                    for s in mine {
+                    // The answer that counts for miner 0: its earliest, then smallest digest.
+                    let counted = mine.iter().min_by_key(|s| (s.at_ms, s.answer)).copied();
+                    for s in &mine {
                         for i in 0..k {
-                            ch.submissions.push(Submission { miner: MinerId(100 + i), at_ms: s.at_ms + delay * u64::from(i), ..s });
+                            let t = Submission { miner: MinerId(100 + i), at_ms: s.at_ms + delay * u64::from(i), ..*s };
+                            if !(distinct && i > 0) {
+                                ch.submissions.push(t);
+                            }
+                        }
+                    }
+                    if let (true, Some(s)) = (distinct, counted) {
+                        for i in 1..k {
+                            ch.submissions.push(Submission {
+                                miner: MinerId(100 + i),
+                                answer: hash(200 + i as u8),
+                                quality: s.quality.min(f64::from(worse) / 100.0 + 0.5),
+                                at_ms: s.at_ms + delay * u64::from(i),
+                            });
                         }
                     }
                     ch
