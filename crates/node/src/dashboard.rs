@@ -205,7 +205,7 @@ pub struct MinerRow {
     /// Its stratum.
     #[schemars(with = "String")]
     pub stratum: Stratum,
-    /// Mean PMU of its scored answers.
+    /// Mean PMU of the challenges it earned.
     pub pmu: f64,
     /// Its score `ΣS` in the last scored epoch.
     pub score: f64,

@@ -74,7 +74,7 @@ fn weights(shared: &Shared, epoch: u64) -> Result<Vec<(Address, u128)>, String> 
         if let Some(r) = row {
             st.twf = r.twf.0.to_f64();
             st.stratum = Some(r.stratum);
-            st.pmu = r.credit.to_f64();
+            st.pmu = r.pmu.0.to_f64();
             st.score = r.score.0.to_f64();
         }
         st.weight = w.to_string();

@@ -174,7 +174,7 @@ pub struct MinerStats {
     pub twf: f64,
     /// Stratum at the last weight setting.
     pub stratum: Option<Stratum>,
-    /// Mean PMU credit at the last weight setting.
+    /// Mean PMU of the challenges it earned, at the last weight setting.
     pub pmu: f64,
     /// Score `ΣS` at the last weight setting.
     pub score: f64,

@@ -38,7 +38,7 @@ pub(crate) struct Sim {
     #[arg(long, value_enum, default_value_t = Level::Easy)]
     difficulty: Level,
     /// Make the minority validator collude: it multiplies the weights of two weak miners that
-    /// do score something (`noisy-30%` and `slow`) by 1000.
+    /// do score something (`noisy-1%` and `noisy-30%`) by 1000.
     #[arg(long)]
     collude: bool,
     /// Run the adversarial scenario instead: honest exact miners beside a copier, a sybil (one
@@ -234,7 +234,7 @@ pub(crate) fn run(args: Sim) -> Result<Output> {
             .miners
             .iter()
             .enumerate()
-            .filter(|(_, m)| m.label == "noisy-30%" || m.label == "slow")
+            .filter(|(_, m)| m.label == "noisy-1%" || m.label == "noisy-30%")
             .map(|(i, _)| i)
             .collect();
         let minority = config.validators.len() - 1;
