@@ -37,6 +37,13 @@ contract PINToken is ERC20, ERC20Burnable, ERC20Capped, ERC20Permit, AccessContr
     /// @param to Recipient.
     /// @param amount Amount in wei.
     function mint(address to, uint256 amount) external onlyRole(MINTER_ROLE) {
+        // Checked here so that an amount overflowing `totalSupply() + amount` is named too (the
+        // supply's addition would otherwise panic before the cap is checked).
+        uint256 supply = totalSupply();
+        if (amount > cap() - supply) {
+            uint256 increased = amount > type(uint256).max - supply ? type(uint256).max : supply + amount;
+            revert ERC20ExceededCap(increased, cap());
+        }
         _mint(to, amount);
     }
 

@@ -313,6 +313,8 @@ contract StakingManager is IStakingManager, AccessControl {
         Position storage p = _positions[msg.sender];
         bool validator = hasRole(VALIDATOR_ROLE, msg.sender);
         if (!p.whitelisted && !validator) revert StakingNotWhitelisted(msg.sender);
+        // A stake is a uint96: refuse a larger amount before adding, which could overflow.
+        if (amount > type(uint96).max) revert SafeCast.SafeCastOverflowedUintDowncast(96, amount);
         uint256 active = uint256(p.active) + amount;
         if (active < _minimumStake) revert StakingBelowMinimum(msg.sender, active, _minimumStake);
 
