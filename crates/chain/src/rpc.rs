@@ -14,8 +14,11 @@ use alloy::eips::eip2718::Encodable2718;
 use alloy::network::TxSignerSync;
 use alloy::primitives::{Address, B256, Bytes, TxKind, U256};
 use alloy::providers::{Provider, RootProvider};
+use alloy::rpc::client::RpcClient;
 use alloy::rpc::types::TransactionRequest;
 use alloy::signers::local::PrivateKeySigner;
+use alloy::transports::http::{Http, reqwest::Client};
+use alloy::transports::utils::guess_local_url;
 use alloy::transports::{RpcError as TransportRpcError, TransportErrorKind};
 
 use crate::ledger::{Ledger, Receipt, TxRequest};
@@ -66,6 +69,9 @@ pub struct RpcOptions {
     pub poll_interval: Duration,
     /// Re-broadcasts of the same signed transaction after a transport failure.
     pub send_retries: u32,
+    /// How long one JSON-RPC request may take, connection included: an endpoint that accepts
+    /// connections and never answers becomes a transport error instead of a hang.
+    pub request_timeout: Duration,
 }
 
 impl Default for RpcOptions {
@@ -74,6 +80,7 @@ impl Default for RpcOptions {
             receipt_timeout: Duration::from_secs(60),
             poll_interval: Duration::from_millis(50),
             send_retries: 5,
+            request_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -105,7 +112,14 @@ impl RpcLedger {
                 url: url.into(),
                 reason: e.to_string(),
             })?;
-        let provider = RootProvider::new_http(parsed);
+        let client = Client::builder()
+            .timeout(options.request_timeout)
+            .build()
+            .map_err(|e| transport(url, "connect", &e))?;
+        let provider = RootProvider::new(RpcClient::new(
+            Http::with_client(client, parsed),
+            guess_local_url(url),
+        ));
         let chain_id = provider
             .get_chain_id()
             .await

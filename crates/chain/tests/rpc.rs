@@ -1,7 +1,11 @@
 //! The RPC backend against a real anvil: nonces under concurrent sends, reverts decoded before
-//! anything is broadcast, and a receipt time-out that never re-signs or double-sends.
+//! anything is broadcast, a receipt time-out that never re-signs or double-sends, and an
+//! endpoint that stops answering (a time-out, then service again), not a hang.
 
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use alloy::primitives::Address;
@@ -140,4 +144,97 @@ async fn an_unreachable_endpoint_is_a_clear_error() {
         Err(Error::Rpc(RpcError::BadUrl { .. })) => {}
         other => panic!("expected a bad URL error, got {other:?}"),
     }
+}
+
+/// A loopback TCP proxy to `upstream` that can go silent: while `silent` is set it holds the
+/// requests it reads (connections stay open, nothing is answered), as a hung node does.
+fn silent_proxy(upstream: std::net::SocketAddr) -> (String, Arc<AtomicBool>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let silent = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&silent);
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(mut client) = client else { return };
+            let Ok(mut server) = TcpStream::connect(upstream) else {
+                continue;
+            };
+            let (Ok(mut client_back), Ok(mut server_back)) =
+                (client.try_clone(), server.try_clone())
+            else {
+                continue;
+            };
+            let flag = Arc::clone(&flag);
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 16 * 1024];
+                loop {
+                    let n = match client.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => n,
+                    };
+                    while flag.load(Ordering::SeqCst) {
+                        std::thread::sleep(Duration::from_millis(10));
+                    }
+                    if server.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+                let _ = server.shutdown(std::net::Shutdown::Both);
+            });
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut server_back, &mut client_back);
+                let _ = client_back.shutdown(std::net::Shutdown::Both);
+            });
+        }
+    });
+    (url, silent)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_endpoint_that_stops_answering_is_a_time_out_not_a_hang() {
+    let options = RpcOptions {
+        request_timeout: Duration::from_millis(500),
+        ..RpcOptions::default()
+    };
+    // The guard only tells a hang (the client waiting forever) from the time-out under test.
+    let guard = Duration::from_secs(30);
+
+    // Accepts connections (the kernel's backlog) and never answers.
+    let mute = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let mute_url = format!("http://{}", mute.local_addr().expect("addr"));
+    match tokio::time::timeout(guard, RpcLedger::connect(&mute_url, options.clone())).await {
+        Ok(Err(Error::Rpc(RpcError::Transport { method, url, .. }))) => {
+            assert_eq!((method, url), ("eth_chainId", mute_url));
+        }
+        Ok(other) => panic!("expected a transport error, got {other:?}"),
+        Err(_) => panic!("connecting to a mute endpoint hung"),
+    }
+
+    // An endpoint that answers, goes silent, and answers again.
+    let anvil = spawn_anvil();
+    let upstream = std::net::SocketAddr::from(([127, 0, 0, 1], anvil.port()));
+    let (url, silent) = silent_proxy(upstream);
+    let ledger = RpcLedger::connect(&url, options).await.expect("connect");
+    let admin = dev(0);
+    let protocol = Protocol::deploy(ledger, &admin, &DeployParams::default())
+        .await
+        .expect("deploy");
+    let node = dev(1).address();
+    assert_eq!(protocol.balance(node).await.expect("balance"), Pin::ZERO);
+
+    silent.store(true, Ordering::SeqCst);
+    match tokio::time::timeout(guard, protocol.balance(node)).await {
+        Ok(Err(Error::Rpc(RpcError::Transport { url: u, .. }))) => assert_eq!(u, url),
+        Ok(other) => panic!("expected a transport error, got {other:?}"),
+        Err(_) => panic!("a call to a silent endpoint hung"),
+    }
+    silent.store(false, Ordering::SeqCst);
+    protocol
+        .mint(&admin, node, Pin::whole(3))
+        .await
+        .expect("mint once the endpoint answers again");
+    assert_eq!(
+        protocol.balance(node).await.expect("balance"),
+        Pin::whole(3)
+    );
 }
