@@ -5,7 +5,8 @@
 # http://127.0.0.1:8080. Runs until Ctrl-C; arguments go to `pin devnet`, e.g.
 #   scripts/devnet.sh --epochs 3            # stop after three finalised epochs
 #   scripts/devnet.sh --rpc-url http://127.0.0.1:8545   # against anvil instead
-# State lives in $PIN_DATA_DIR/devnet (default .pin/devnet), wiped at each start.
+# State lives in $PIN_DATA_DIR/devnet (default .pin/devnet), wiped at each start unless
+# --resume is given (continue the devnet there, e.g. after a crash).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -1,6 +1,8 @@
 //! Crash safety of the embedded chain as a user meets it: `pin` processes killed with SIGKILL
 //! at arbitrary points while writing. Every kill leaves either the whole transaction or none of
-//! it, the data dir always reopens, and nothing reported as done is lost.
+//! it, the data dir always reopens, and nothing reported as done is lost. And the whole devnet
+//! (chain, validators, miners, gateway in one process) killed mid-epoch: `pin devnet --resume`
+//! continues it — epochs finalise, claims pay what the validators' books owe, once.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -130,4 +132,131 @@ fn killed_writers_lose_nothing_committed_and_half_apply_nothing() {
     ok(dir, "dev:0", &["dev", "advance-time", "8d"]);
     let claimed = ok(dir, "dev:1", &["claim"]);
     assert!(claimed.contains("claimed 100 PIN"), "{claimed}");
+}
+
+/// `pin emission status` of the devnet under `dir` (read offline, while no devnet runs):
+/// next epoch to finalise, PIN emitted, claimed, and held by the emissions contract.
+fn emission_status(dir: &Path) -> (u64, f64, f64, f64) {
+    let s: Value = serde_json::from_str(&ok(
+        &dir.join("devnet"),
+        "dev:0",
+        &["--json", "emission", "status"],
+    ))
+    .expect("json");
+    let pin = |k: &str| -> f64 {
+        s[k].as_str()
+            .and_then(|x| x.parse().ok())
+            .unwrap_or_else(|| panic!("{k} in {s}"))
+    };
+    let next = s["next_epoch"].as_u64().expect("next_epoch");
+    (next, pin("emitted"), pin("claimed"), pin("balance"))
+}
+
+/// The PIN amounts of the `<member> claimed <amount> PIN` lines of a devnet's log.
+fn logged_claims(log: &str) -> Vec<f64> {
+    log.lines()
+        .filter_map(|l| {
+            l.split_once(" claimed ")?
+                .1
+                .strip_suffix(" PIN")?
+                .parse()
+                .ok()
+        })
+        .collect()
+}
+
+/// Runs `pin --data-dir <dir> devnet …` to completion, or kills it and fails after `limit`.
+fn devnet_until_done(dir: &Path, args: &[&str], limit: Duration) -> String {
+    let log = dir.join("resumed.log");
+    let mut child = pin(dir, "dev:0", args)
+        .stderr(std::fs::File::create(&log).expect("log"))
+        .spawn()
+        .expect("spawn");
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            let text = std::fs::read_to_string(&log).expect("log");
+            assert!(status.success(), "devnet {args:?} failed:\n{text}");
+            return text;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "devnet {args:?} did not finish in {limit:?}:\n{}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+        }
+        sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn a_devnet_killed_mid_epoch_resumes_losing_nothing_and_paying_nothing_twice() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = dir.path();
+    let first = dir.join("first.log");
+    let mut child = pin(
+        dir,
+        "dev:0",
+        &[
+            "devnet",
+            "--no-dashboard",
+            "--epoch-length",
+            "10s",
+            "--reveal-window",
+            "2s",
+        ],
+    )
+    .stderr(std::fs::File::create(&first).expect("log"))
+    .spawn()
+    .expect("spawn");
+    // Until an epoch is final and claimed, then into the next epoch, and kill (SIGKILL).
+    let started = Instant::now();
+    while logged_claims(&std::fs::read_to_string(&first).unwrap_or_default()).is_empty() {
+        if started.elapsed() > Duration::from_secs(180) || child.try_wait().ok().flatten().is_some()
+        {
+            let _ = child.kill();
+            panic!(
+                "no claim in the devnet's log:\n{}",
+                std::fs::read_to_string(&first).unwrap_or_default()
+            );
+        }
+        sleep(Duration::from_millis(200));
+    }
+    sleep(Duration::from_secs(3));
+    child.kill().expect("kill");
+    child.wait().expect("reap");
+    let log = std::fs::read_to_string(&first).expect("log");
+    let paid: f64 = logged_claims(&log).iter().sum();
+    let attested = valid_attestations(&dir.join("devnet"));
+
+    // Everything the devnet reported done is on the chain it left behind.
+    let (next, emitted, claimed, balance) = emission_status(dir);
+    assert!(next >= 1, "an epoch was final before the kill");
+    assert!(
+        claimed >= paid - 1e-9,
+        "the log reports {paid} PIN claimed, the chain {claimed}"
+    );
+    assert!(claimed <= emitted && (emitted - claimed - balance).abs() < 1e-6);
+    assert!(attested > 0);
+
+    // Resumed, it runs two more epochs to the end and stops by itself.
+    let resumed = devnet_until_done(
+        dir,
+        &["devnet", "--no-dashboard", "--resume", "--epochs", "2"],
+        Duration::from_secs(240),
+    );
+    assert!(resumed.contains("resumed on embedded"), "{resumed}");
+    for refused in ["claim failed", "attestation failed"] {
+        assert!(!resumed.contains(refused), "{refused}:\n{resumed}");
+    }
+    // The validators' books survived: members claim again against the new roots, which
+    // include what was paid before (a book that lost it would owe less than was claimed).
+    assert!(!logged_claims(&resumed).is_empty(), "{resumed}");
+    let (next_after, emitted_after, claimed_after, balance_after) = emission_status(dir);
+    assert!(next_after >= next + 2, "{next} → {next_after}");
+    assert!(claimed_after > claimed && claimed_after <= emitted_after);
+    assert!((emitted_after - claimed_after - balance_after).abs() < 1e-6);
+    assert!(valid_attestations(&dir.join("devnet")) > attested);
 }

@@ -24,8 +24,10 @@ use nash::generate::{Difficulty, SplitMix64};
 use nash::intent::{Side, Valuation, Window};
 use nash::units::{Price, Quantity, ResourceKind};
 use pin_chain::{
-    AnyLedger, DeployParams, EmbeddedLedger, Pin, Protocol, RpcLedger, RpcOptions, RunId,
+    AnyLedger, DeployParams, Deployment, EmbeddedLedger, Ledger as _, Pin, Protocol, RpcLedger,
+    RpcOptions, RunId,
 };
+use serde::{Deserialize, Serialize};
 use setup::Cast;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -40,9 +42,12 @@ use tokio::task::JoinHandle;
 /// How to run the devnet.
 #[derive(Clone, Debug)]
 pub struct DevnetConfig {
-    /// Where the embedded chain and the services' stores live (wiped at launch: a devnet
-    /// starts fresh).
+    /// Where the embedded chain, the deployment record and the services' stores live (wiped at
+    /// launch unless `resume`).
     pub data_dir: PathBuf,
+    /// Continue the devnet `data_dir` holds — the chain, the deployment, the training run and
+    /// the services' stores — instead of starting fresh: after a crash or a stop.
+    pub resume: bool,
     /// Use this JSON-RPC endpoint (dev accounts funded, e.g. anvil) instead of the embedded
     /// chain.
     pub rpc_url: Option<String>,
@@ -73,6 +78,7 @@ impl DevnetConfig {
     pub fn new(data_dir: PathBuf) -> Self {
         Self {
             data_dir,
+            resume: false,
             rpc_url: None,
             dashboard: Some(SocketAddr::from(([127, 0, 0, 1], 8080))),
             epoch_length: 30,
@@ -101,6 +107,14 @@ pub enum DevnetError {
     /// The chain refused or failed.
     #[error("chain: {0}")]
     Chain(#[from] pin_chain::Error),
+    /// `resume` was asked for a data dir that holds no devnet (or another chain's).
+    #[error("nothing to resume in {path}: {reason}; start without --resume")]
+    NothingToResume {
+        /// The record looked for.
+        path: PathBuf,
+        /// What is missing or wrong.
+        reason: String,
+    },
     /// A service did not start.
     #[error("{service}: {reason}")]
     Service {
@@ -116,6 +130,27 @@ fn service<E: std::fmt::Display>(name: &str) -> impl FnOnce(E) -> DevnetError + 
         service: name.into(),
         reason: e.to_string(),
     }
+}
+
+/// The file, in the data dir, that lets a devnet be resumed: what the chain alone does not say.
+const RECORD: &str = "devnet.json";
+
+/// What [`RECORD`] holds: the seed the cast's keys come from, and the training run.
+#[derive(Debug, Serialize, Deserialize)]
+struct Record {
+    seed: u64,
+    run: u64,
+}
+
+/// Writes `bytes` to `path` through a synced temporary file renamed over it: a crash leaves the
+/// old file or the new one.
+fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let tmp = path.with_extension("json.tmp");
+    let mut file = std::fs::File::create(&tmp)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    std::fs::rename(&tmp, path)
 }
 
 /// A running devnet.
@@ -174,26 +209,79 @@ pub async fn launch(
         let path = path.clone();
         move |source| DevnetError::Io { path, source }
     };
-    if config.data_dir.exists() {
+    if !config.resume && config.data_dir.exists() {
         std::fs::remove_dir_all(&config.data_dir).map_err(io(&config.data_dir))?;
     }
     std::fs::create_dir_all(&config.data_dir).map_err(io(&config.data_dir))?;
-    let cast = Cast::standard(config.seed);
     let ledger = open_chain(&config).await?;
     let chain_name = config.rpc_url.clone().unwrap_or_else(|| "embedded".into());
-    let params = DeployParams {
-        epoch_length: config.epoch_length,
-        reveal_window: config.reveal_window,
-        emission_per_epoch: config.emission_per_epoch,
-        ..DeployParams::default()
+    // The deployment record where `pin --data-dir <data_dir>` looks for it, so the CLI works on
+    // a devnet's chain (e.g. `pin emission status` after a stop).
+    let deployment_path = config.data_dir.join(match &config.rpc_url {
+        None => "deployment.json".to_string(),
+        Some(_) => format!("deployment-rpc-{}.json", ledger.chain_id().await?),
+    });
+    let record_path = config.data_dir.join(RECORD);
+    let (protocol, cast, run, seed) = if config.resume {
+        let missing = |reason: String| DevnetError::NothingToResume {
+            path: config.data_dir.clone(),
+            reason,
+        };
+        let deployment = Deployment::load(&deployment_path).map_err(|e| missing(e.to_string()))?;
+        let text = std::fs::read_to_string(&record_path)
+            .map_err(|e| missing(format!("{}: {e}", record_path.display())))?;
+        let record: Record = serde_json::from_str(&text)
+            .map_err(|e| missing(format!("{}: {e}", record_path.display())))?;
+        let protocol = Arc::new(
+            Protocol::attach(ledger, deployment)
+                .await
+                .map_err(|e| missing(e.to_string()))?,
+        );
+        on(format!(
+            "resumed on {chain_name}: token {}, emissions {}, training run {}, seed {}",
+            protocol.deployment().token,
+            protocol.deployment().emissions,
+            record.run,
+            record.seed
+        ));
+        (
+            protocol,
+            Cast::standard(record.seed),
+            RunId(record.run),
+            record.seed,
+        )
+    } else {
+        let cast = Cast::standard(config.seed);
+        let params = DeployParams {
+            epoch_length: config.epoch_length,
+            reveal_window: config.reveal_window,
+            emission_per_epoch: config.emission_per_epoch,
+            ..DeployParams::default()
+        };
+        let protocol = Arc::new(Protocol::deploy(ledger, &cast.admin.signer, &params).await?);
+        let deployment = protocol.deployment().clone();
+        deployment.save(&deployment_path)?;
+        on(format!(
+            "deployed on {chain_name}: token {}, emissions {}, settlements {}",
+            deployment.token, deployment.emissions, deployment.settlements
+        ));
+        let run = setup::provision(&protocol, &cast, on).await?;
+        let record = Record {
+            seed: config.seed,
+            run: run.0,
+        };
+        write_atomically(
+            &record_path,
+            &serde_json::to_vec_pretty(&record).map_err(|e| DevnetError::Io {
+                path: record_path.clone(),
+                source: std::io::Error::other(e),
+            })?,
+        )
+        .map_err(io(&record_path))?;
+        (protocol, cast, run, config.seed)
     };
-    let protocol = Arc::new(Protocol::deploy(ledger, &cast.admin.signer, &params).await?);
+    let attested = protocol.run(run).await?.valid_attestations;
     let deployment = protocol.deployment().clone();
-    on(format!(
-        "deployed on {chain_name}: token {}, emissions {}, settlements {}",
-        deployment.token, deployment.emissions, deployment.settlements
-    ));
-    let run = setup::provision(&protocol, &cast, on).await?;
 
     // Dashboard state first, so every task can log into it.
     let network = dashboard::Network::new(
@@ -244,7 +332,7 @@ pub async fn launch(
             answer_window: config.answer_window,
             gate: crate::wire::GateConfig::default(),
             miners: miners_dir.clone(),
-            seed: config.seed ^ (i as u64 + 1),
+            seed: seed ^ (i as u64 + 1),
             treasury: cast.admin.signer.address(),
         })
         .await
@@ -319,7 +407,7 @@ pub async fn launch(
                 .take(setup::RUN_NODES)
                 .map(|m| m.member.label.clone())
                 .collect(),
-            attestations: 0,
+            attestations: attested,
             budget: Pin::whole(setup::RUN_BUDGET),
         });
         s.info("devnet started");
@@ -329,14 +417,18 @@ pub async fn launch(
     tasks.push(tokio::spawn(parties(
         cast.clone(),
         gateway_url.clone(),
-        config.seed,
+        seed,
         config.intent_every,
         state.clone(),
     )));
+    // Attestation digests are per step: a resumed devnet numbers its steps from the clock,
+    // above every step an earlier run of it used (one step per five seconds from 1).
+    let first_step = if config.resume { now_ms() / 1000 } else { 1 };
     tasks.push(tokio::spawn(trainer(
         protocol.clone(),
         cast.clone(),
         run,
+        first_step,
         state.clone(),
     )));
     let dashboard_url = match config.dashboard {
@@ -435,13 +527,15 @@ async fn trainer(
     p: Arc<Protocol<AnyLedger>>,
     cast: Cast,
     run: RunId,
+    first_step: u64,
     state: Arc<RwLock<DashboardState>>,
 ) {
-    let mut step = 0u64;
+    let mut step = first_step;
     loop {
         tokio::time::sleep(Duration::from_secs(5)).await;
+        let attested = setup::attest_round(&p, &cast, run, step).await;
         step += 1;
-        match setup::attest_round(&p, &cast, run, step).await {
+        match attested {
             Ok(n) => {
                 let mut s = state.write().await;
                 if let Some(t) = s.training.as_mut() {

@@ -421,6 +421,11 @@ pub(crate) struct DevnetArgs {
     /// Seed of the synthetic stream.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Continue the devnet in the data dir (its chain, deployment, training run, validator and
+    /// gateway stores) instead of starting a fresh one, e.g. after a crash; the chain's epoch
+    /// length, windows and emission and the first run's seed stay as they were.
+    #[arg(long)]
+    resume: bool,
 }
 
 pub(crate) async fn devnet(args: DevnetArgs, ctx: &Context) -> Result<Output> {
@@ -432,6 +437,7 @@ pub(crate) async fn devnet(args: DevnetArgs, ctx: &Context) -> Result<Output> {
     config.emission_per_epoch = args.emission;
     config.phase = args.phase;
     config.seed = args.seed;
+    config.resume = args.resume;
     let mut say = |line: String| eprintln!("{line}");
     let net = launch(config, &mut say).await?;
     if let Some(url) = &net.dashboard_url {
