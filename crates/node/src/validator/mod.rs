@@ -271,6 +271,9 @@ struct Metrics {
 /// (and a repeated one as `duplicate_answer`), not as an unknown challenge.
 struct Round {
     sent_at: Instant,
+    /// When each miner's challenge left: its answer's latency counts from there, so a miner the
+    /// round happened to send to later is not the slower for it.
+    sent: Mutex<HashMap<Address, Instant>>,
     deadline_ms: u64,
     maps: HashMap<Address, SaltMap>,
     collected: Mutex<Collected>,
@@ -725,7 +728,14 @@ async fn answer(
         );
     }
     let now = now_ms();
-    let latency_ms = u64::try_from(round.sent_at.elapsed().as_millis()).unwrap_or(u64::MAX);
+    let sent = round
+        .sent
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(&miner)
+        .copied()
+        .unwrap_or(round.sent_at);
+    let latency_ms = u64::try_from(sent.elapsed().as_millis()).unwrap_or(u64::MAX);
     {
         let mut collected = round.collected.lock().unwrap_or_else(|p| p.into_inner());
         if collected.answered.contains(&miner) {

@@ -10,7 +10,7 @@ use alloy::primitives::{Address, B256, keccak256};
 use nash::canonical::Canonical;
 use nash::challenge::{Challenge, Problem};
 use nash::class::{MarketInstance, ProblemClass};
-use nash::generate::challenge as synthetic;
+use nash::generate::{SplitMix64, challenge as synthetic};
 use nash::intent::{Intent, Side, Valuation};
 use nash::salt::{copied_from, de_salted_digest, salt};
 use nash::score::Record;
@@ -269,8 +269,14 @@ pub(super) async fn run(shared: &Arc<Shared>, miners: &[(Address, String)]) -> R
         maps.insert(*m, map);
         views.push((*m, endpoint.clone(), view));
     }
+    // A new order every round: the first miner sent to has a head start on a shared machine.
+    let mut order = SplitMix64::new(id.0);
+    for i in (1..views.len()).rev() {
+        views.swap(i, order.below(i as u64 + 1) as usize);
+    }
     let round = Arc::new(Round {
         sent_at: Instant::now(),
+        sent: Mutex::new(HashMap::new()),
         deadline_ms,
         maps,
         collected: Mutex::new(Collected::default()),
@@ -292,7 +298,13 @@ pub(super) async fn run(shared: &Arc<Shared>, miners: &[(Address, String)]) -> R
             reply_to: reply_to.clone(),
         };
         let client = &shared.client;
+        let round = &round;
         async move {
+            round
+                .sent
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(m, Instant::now());
             let r = client
                 .post::<_, Accepted>(&format!("{endpoint}/challenges"), &msg)
                 .await;
