@@ -7,8 +7,11 @@
 //! `PIN_GATEWAY_PARTIES` (100), `PIN_GATEWAY_IN_FLIGHT` (32). One more party sends past its
 //! open-intent limit, so the refusal path is under load too.
 
+mod common;
+
 use alloy::primitives::Address;
 use alloy::signers::local::PrivateKeySigner;
+use common::rss_kib;
 use nash::intent::{Side, Valuation, Window};
 use nash::units::{Price, Quantity, ResourceKind};
 use node::api::IntentOrder;
@@ -50,13 +53,6 @@ fn order(i: usize) -> IntentOrder {
         window: Window { start: 0, end: 4 },
         expires_ms: now_ms() + 3_600_000,
     }
-}
-
-/// Resident memory of this process, KiB (Linux).
-fn rss_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {

@@ -14,7 +14,8 @@
 //! recorded in its store (`ValidatorStatus::round_latency_ms`, whole milliseconds; the mean is
 //! read from its `pin_round_seconds` histogram, which keeps full precision). Rounds/s counts
 //! whole rounds (draw and reference solve included); challenges/s counts the salted challenge
-//! views that were answered in time and verified.
+//! views that were answered in time and verified. Memory is this process's resident set after
+//! each case and its peak (`/proc/self/status`): the chain, the validator and every miner.
 //!
 //! Party counts map to classes: 2 parties is a simple swap (the two-party market), 3 or more a
 //! resource triangle of that many parties (each sells one resource and buys the next), at
@@ -30,8 +31,11 @@
 //! | `PIN_LOAD_SECS` | `15` | at most this many seconds measured per case |
 //! | `PIN_LOAD_WARMUP` | `10` | rounds run with every miner registered before measuring |
 
+mod common;
+
 use alloy::primitives::{Address, keccak256};
 use alloy::signers::local::PrivateKeySigner;
+use common::{peak_rss_kib, rss_kib};
 use nash::class::ProblemClass;
 use nash::config::Config;
 use nash::generate::Difficulty;
@@ -348,18 +352,19 @@ async fn main_async() -> Result<(), Failure> {
                 percentile(&m.latencies, 0.5),
                 percentile(&m.latencies, 0.99),
             );
-            rows.push((case, m));
+            let rss = rss_kib();
+            rows.push((case, m, rss));
         }
     }
 
     println!();
     println!(
-        "| miners | parties | class | rounds | rounds/s | challenges/s | round p50 | round p99 | round max | round mean | answered | mean Q |"
+        "| miners | parties | class | rounds | rounds/s | challenges/s | round p50 | round p99 | round max | round mean | answered | mean Q | RSS after |"
     );
-    println!("|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-    for (case, m) in &rows {
+    println!("|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for (case, m, rss) in &rows {
         println!(
-            "| {} | {} | {} | {} | {:.1} | {:.0} | {} ms | {} ms | {} ms | {:.2} ms | {:.1} % | {:.3} |",
+            "| {} | {} | {} | {} | {:.1} | {:.0} | {} ms | {} ms | {} ms | {:.2} ms | {:.1} % | {:.3} | {} |",
             case.miners,
             case.parties,
             class_name(m.class),
@@ -380,12 +385,17 @@ async fn main_async() -> Result<(), Failure> {
             } else {
                 0.0
             },
+            mib(*rss),
         );
     }
+    println!(
+        "memory: one process holds the chain, the validator and every miner; peak RSS {}",
+        mib(peak_rss_kib())
+    );
     let verdict = rows
         .iter()
-        .filter(|(c, _)| c.parties == 16)
-        .map(|(c, m)| (c.miners, percentile(&m.latencies, 0.99)))
+        .filter(|(c, _, _)| c.parties == 16)
+        .map(|(c, m, _)| (c.miners, percentile(&m.latencies, 0.99)))
         .collect::<Vec<_>>();
     for (miners, p99) in verdict {
         println!(
@@ -394,6 +404,11 @@ async fn main_async() -> Result<(), Failure> {
         );
     }
     Ok(())
+}
+
+/// KiB as MiB for the table ("n/a" where the OS does not say).
+fn mib(kib: Option<u64>) -> String {
+    kib.map_or_else(|| "n/a".into(), |k| format!("{:.1} MiB", k as f64 / 1024.0))
 }
 
 fn main() -> Result<(), Failure> {
