@@ -440,8 +440,11 @@ pub struct Submission {
     pub answer: Hash32,
     /// The verifier's `Q`.
     pub quality: f64,
-    /// When the answer arrived (Unix ms).
-    pub at_ms: u64,
+    /// When the answer arrived, in microseconds from a common origin (the validator's clock or
+    /// the time each miner's challenge left): only the order matters. Microseconds, because
+    /// whole milliseconds made ties of near-simultaneous answers, and ties go to the smallest
+    /// [`MinerId`] — always the same identity.
+    pub at_us: u64,
 }
 
 /// The answers to one challenge of the epoch.
@@ -555,7 +558,7 @@ pub fn epoch(
         let mut first: BTreeMap<MinerId, &Submission> = BTreeMap::new();
         for s in &ch.submissions {
             let e = first.entry(s.miner).or_insert(s);
-            if (s.at_ms, s.answer) < (e.at_ms, e.answer) {
+            if (s.at_us, s.answer) < (e.at_us, e.answer) {
                 *e = s;
             }
         }
@@ -566,7 +569,7 @@ pub fn epoch(
             acc.entry(s.miner).or_default();
         }
         for g in groups.values_mut() {
-            g.sort_by_key(|s| (s.at_ms, s.miner));
+            g.sort_by_key(|s| (s.at_us, s.miner));
         }
         let q = |g: &Vec<&Submission>| {
             g.iter()
@@ -583,7 +586,7 @@ pub fn epoch(
         let Some(winner) = valid
             .iter()
             .filter(|v| v.2 == best)
-            .min_by_key(|v| (v.1[0].at_ms, v.1[0].miner))
+            .min_by_key(|v| (v.1[0].at_us, v.1[0].miner))
         else {
             continue;
         };
@@ -717,12 +720,12 @@ mod tests {
         Hash32([n; 32])
     }
 
-    fn sub(miner: u32, answer: u8, quality: f64, at_ms: u64) -> Submission {
+    fn sub(miner: u32, answer: u8, quality: f64, at_us: u64) -> Submission {
         Submission {
             miner: MinerId(miner),
             answer: hash(answer),
             quality,
-            at_ms,
+            at_us,
         }
     }
 
@@ -1144,10 +1147,10 @@ mod tests {
                     let mine: Vec<Submission> = ch.submissions.iter().filter(|s| s.miner == MinerId(0)).copied().collect();
                     ch.submissions.retain(|s| s.miner != MinerId(0));
                     // The answer that counts for miner 0: its earliest, then smallest digest.
-                    let counted = mine.iter().min_by_key(|s| (s.at_ms, s.answer)).copied();
+                    let counted = mine.iter().min_by_key(|s| (s.at_us, s.answer)).copied();
                     for s in &mine {
                         for i in 0..k {
-                            let t = Submission { miner: MinerId(100 + i), at_ms: s.at_ms + delay * u64::from(i), ..*s };
+                            let t = Submission { miner: MinerId(100 + i), at_us: s.at_us + delay * u64::from(i), ..*s };
                             if !(distinct && i > 0) {
                                 ch.submissions.push(t);
                             }
@@ -1159,7 +1162,7 @@ mod tests {
                                 miner: MinerId(100 + i),
                                 answer: hash(200 + i as u8),
                                 quality: s.quality.min(f64::from(worse) / 100.0 + 0.5),
-                                at_ms: s.at_ms + delay * u64::from(i),
+                                at_us: s.at_us + delay * u64::from(i),
                             });
                         }
                     }
@@ -1186,9 +1189,9 @@ mod tests {
                 .iter()
                 .map(|ch| {
                     let mut ch = ch.clone();
-                    let first = ch.submissions.iter().filter(|s| s.miner == MinerId(target)).min_by_key(|s| (s.at_ms, s.answer)).copied();
+                    let first = ch.submissions.iter().filter(|s| s.miner == MinerId(target)).min_by_key(|s| (s.at_us, s.answer)).copied();
                     if let Some(s) = first {
-                        ch.submissions.push(Submission { miner: MinerId(9), at_ms: s.at_ms + lag, ..s });
+                        ch.submissions.push(Submission { miner: MinerId(9), at_us: s.at_us + lag, ..s });
                     }
                     ch
                 })

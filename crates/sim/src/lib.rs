@@ -617,7 +617,7 @@ impl Simulation {
                                 miner: MinerId(m as u32),
                                 answer: de_salted_digest(map, &a, &c.mechanism.pmu),
                                 quality: q,
-                                at_ms: latency,
+                                at_us: latency * 1000,
                             });
                             Record::answer(q, latency)
                         }

@@ -58,7 +58,11 @@ fn weights(shared: &Shared, epoch: u64) -> Result<Vec<(Address, u128)>, String> 
                     miner: index[&m.miner],
                     answer: m.digest,
                     quality: m.quality,
-                    at_ms: m.latency_ms,
+                    at_us: if m.latency_us > 0 {
+                        m.latency_us
+                    } else {
+                        m.latency_ms.saturating_mul(1000)
+                    },
                 })
                 .collect(),
         })

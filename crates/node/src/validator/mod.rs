@@ -283,7 +283,8 @@ struct Round {
 /// What a round took in.
 #[derive(Default)]
 struct Collected {
-    /// Answers in time, until the round closes and takes them for verification.
+    /// Answers in time (miner, answer, microseconds from its challenge's send), until the
+    /// round closes and takes them for verification.
     answers: Vec<(Address, Answer, u64)>,
     /// Every miner that answered in time (kept after the answers are taken).
     answered: Vec<Address>,
@@ -735,7 +736,8 @@ async fn answer(
         .get(&miner)
         .copied()
         .unwrap_or(round.sent_at);
-    let latency_ms = u64::try_from(sent.elapsed().as_millis()).unwrap_or(u64::MAX);
+    let latency_us = u64::try_from(sent.elapsed().as_micros()).unwrap_or(u64::MAX);
+    let latency_ms = latency_us / 1000;
     {
         let mut collected = round.collected.lock().unwrap_or_else(|p| p.into_inner());
         if collected.answered.contains(&miner) {
@@ -765,7 +767,7 @@ async fn answer(
             };
             return refuse(StatusCode::GONE, "late", reason, t);
         }
-        collected.answers.push((miner, msg.answer, latency_ms));
+        collected.answers.push((miner, msg.answer, latency_us));
         collected.answered.push(miner);
         if collected.answered.len() == round.maps.len() {
             round.done.notify_one();
@@ -775,7 +777,7 @@ async fn answer(
     shared
         .metrics
         .answer_seconds
-        .observe(latency_ms as f64 / 1000.0);
+        .observe(latency_us as f64 / 1e6);
     Json(AnswerReceipt {
         challenge: msg.challenge,
         latency_ms,

@@ -407,7 +407,7 @@ pub(super) async fn run(shared: &Arc<Shared>, miners: &[(Address, String)]) -> R
         for (m, _) in miners {
             let got = verdicts.iter().find(|v| v.0 == *m);
             let record = match got {
-                Some((_, _, q, latency, _)) => Record::answer(*q, *latency),
+                Some((_, _, q, latency_us, _)) => Record::answer(*q, latency_us / 1000),
                 None => Record::missed(),
             };
             let h = histories.entry(*m).or_default();
@@ -417,7 +417,8 @@ pub(super) async fn run(shared: &Arc<Shared>, miners: &[(Address, String)]) -> R
                 miner: *m,
                 answered: got.is_some(),
                 quality: got.map_or(0.0, |v| v.2),
-                latency_ms: got.map_or(0, |v| v.3),
+                latency_ms: got.map_or(0, |v| v.3 / 1000),
+                latency_us: got.map_or(0, |v| v.3),
                 digest: got.map_or(Hash32::default(), |v| v.4),
             });
         }

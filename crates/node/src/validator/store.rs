@@ -59,8 +59,12 @@ pub struct MinerOutcome {
     pub answered: bool,
     /// `Q` (0 for a copy or an invalid answer).
     pub quality: f64,
-    /// Milliseconds from broadcast to receipt.
+    /// Milliseconds from its challenge's send to receipt.
     pub latency_ms: u64,
+    /// The same in microseconds: the order of arrival the scoring uses (0 in records written
+    /// before it was kept; `latency_ms` then stands in).
+    #[serde(default)]
+    pub latency_us: u64,
     /// Digest of the de-salted answer (identical answers share one reward).
     pub digest: nash::units::Hash32,
 }
